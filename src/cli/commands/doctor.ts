@@ -1,0 +1,37 @@
+import { formatKubeVersion } from '../../config/kube-version.js';
+import { evaluateDoctor } from '../../doctor/doctor.js';
+import { gatherDoctorFacts } from '../../doctor/gather.js';
+import { renderChecks } from '../../doctor/render.js';
+import { ExitCode } from '../../errors.js';
+import { LocalHost } from '../../exec/host.js';
+import { flagOption, settingsFor } from '../args.js';
+import type { CommandModule } from '../command.js';
+import { jsonText } from '../output.js';
+import { withProgress } from '../progress.js';
+
+export const command: CommandModule = {
+  usage: '[--json] [setting flags]',
+  description: `Checks, before anything is started, whether this machine can run kube-proxy in IPVS mode,
+and what to do if not: the proxy mode for the Kubernetes version (SupportIPVSProxyMode gate,
+deprecation), the kernel (IPVS support and every required module: loaded, built in, loadable
+or absent), ipset/iptables/modprobe/conntrack, privileges to load modules, and the provider's tools.
+IPVS checks run whatever KUBE_PROXY_MODE says; \`up\` only requires them in ipvs mode.
+Exit 0 when nothing fails, 1 when a check fails.`,
+  options: { json: { type: 'boolean', description: 'print only JSON: {"ok", "checks": [{"id", "title", "status", "detail", "fix"}]}' } },
+  settings: true,
+  async run(io, commandLine) {
+    const json = flagOption(commandLine.values, 'json');
+    const { values: settings } = settingsFor(io, commandLine);
+    const deps = { host: new LocalHost(io.runner), runner: io.runner, env: io.env, uid: process.getuid?.() ?? -1 };
+    const facts = await withProgress(io, 'Reading the kernel, tools and privileges', () => gatherDoctorFacts(settings, deps), { quiet: json || !io.interactive });
+    const report = evaluateDoctor(settings, facts);
+    if (json) {
+      io.out(jsonText(report));
+    } else {
+      const kernel = 'error' in facts.kernel ? 'unknown kernel' : `Linux ${facts.kernel.release.release}`;
+      io.out(`doctor: KUBE_PROXY_MODE=${settings.proxyMode}, Kubernetes ${formatKubeVersion(settings.kubeVersion)}, IPVS_SCHEDULER=${settings.scheduler}, provider ${settings.provider}, ${kernel}\n\n`);
+      io.out(renderChecks(report, { colour: io.interactive && io.env.NO_COLOR === undefined }));
+    }
+    return report.ok ? ExitCode.ok : ExitCode.failed;
+  },
+};

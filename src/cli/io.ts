@@ -1,0 +1,21 @@
+// What a command may touch of the process: its output streams, environment,
+// working directory and an abort signal for Ctrl-C. Tests pass their own.
+import type { Runner } from '../exec/runner.js';
+
+export interface Io {
+  /** Results (stdout). */
+  out(text: string): void;
+  /** Progress, warnings and errors (stderr). */
+  err(text: string): void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  /** stderr is a terminal that can show live progress. */
+  readonly interactive: boolean;
+  /** stdin is a terminal (a sudo password prompt is possible). */
+  readonly stdinIsTTY: boolean;
+  /** Aborted on Ctrl-C. */
+  readonly signal: AbortSignal;
+  readonly runner: Runner;
+  /** The kube-local-up checkout or installed package (holds package.json and the default .env). */
+  readonly projectRoot: string;
+}

@@ -1,0 +1,151 @@
+// The local-up command line: finds the command, parses its flags, runs it and
+// turns expected failures into a message, a hint and a documented exit code.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ExitCode, formatError, isLocalUpError, usageError } from '../errors.js';
+import { ExecaRunner, terminateAllChildren } from '../exec/execa-runner.js';
+import { GLOBAL_OPTIONS, parseCommandLine } from './args.js';
+import type { OptionSpecs } from './args.js';
+import type { CommandEntry, CommandModule } from './command.js';
+import type { Io } from './io.js';
+import { COMMANDS } from './registry.js';
+import { settingSpecs } from '../config/settings.js';
+
+export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** How long commands get to clean up after Ctrl-C before the process exits anyway. */
+const INTERRUPT_GRACE_MS = 15_000;
+
+export function findCommand(argv: readonly string[]): { entry: CommandEntry; rest: string[] } | null {
+  let best: CommandEntry | null = null;
+  for (const entry of COMMANDS) {
+    const matches = entry.words.every((word, i) => argv[i] === word);
+    if (matches && (best === null || entry.words.length > best.words.length)) best = entry;
+  }
+  return best === null ? null : { entry: best, rest: argv.slice(best.words.length) };
+}
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function overviewHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.words.join(' ').length));
+  const lines = [
+    'local-up: local Kubernetes clusters with kube-proxy in IPVS mode, checked before and proven after boot',
+    '',
+    'Usage: local-up <command> [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.words.join(' ').padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `local-up <command> --help` for its options. Settings come from flags, the environment,',
+    'then .env (see `local-up config show`). Exit codes: 0 ok, 1 a check failed, 2 bad usage or',
+    'settings, 3 something the machine lacks, 130 interrupted (README.md, "Exit codes").',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function formatOptions(options: OptionSpecs): string[] {
+  return Object.entries(options).map(([name, spec]) => {
+    const flag = `${spec.short === undefined ? '    ' : `-${spec.short}, `}--${name}${spec.type === 'string' ? ` ${spec.value ?? 'VALUE'}` : ''}`;
+    return `  ${flag.padEnd(34)} ${spec.description}${spec.multiple === true ? ' (repeatable)' : ''}`;
+  });
+}
+
+export function commandHelp(entry: CommandEntry, command: CommandModule): string {
+  const lines = [`Usage: local-up ${entry.words.join(' ')} ${command.usage}`.trimEnd(), '', command.description.trim(), '', 'Options:'];
+  lines.push(...formatOptions({ ...(command.options ?? {}), ...GLOBAL_OPTIONS }));
+  if (command.settings === true) {
+    lines.push('', 'Settings (flag, or environment / .env variable):');
+    for (const spec of Object.values(settingSpecs({}))) {
+      const flag = `--${spec.flag}${spec.boolean === true ? '[=BOOL]' : ' VALUE'}`;
+      lines.push(`  ${flag.padEnd(30)} ${spec.env}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export async function runCommandLine(argv: readonly string[], io: Io): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    const topic = argv[0] === 'help' ? findCommand(argv.slice(1)) : null;
+    if (topic !== null) {
+      io.out(commandHelp(topic.entry, (await topic.entry.load()).command));
+      return ExitCode.ok;
+    }
+    io.out(overviewHelp());
+    return argv.length === 0 ? ExitCode.usage : ExitCode.ok;
+  }
+  if (argv[0] === '--version' || argv[0] === '-V') {
+    io.out(`${version()}\n`);
+    return ExitCode.ok;
+  }
+  const found = findCommand(argv);
+  if (found === null) {
+    throw usageError(`unknown command: ${argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}`, 'run `local-up --help` to list the commands');
+  }
+  const { command } = await found.entry.load();
+  const commandLine = parseCommandLine(found.rest, command.options ?? {}, command.settings === true);
+  if (commandLine.values.help === true) {
+    io.out(commandHelp(found.entry, command));
+    return ExitCode.ok;
+  }
+  const allowed = command.positionals ?? { min: 0, max: 0 };
+  const count = commandLine.positionals.length;
+  if (count < allowed.min || (allowed.max !== null && count > allowed.max)) {
+    const name = found.entry.words.join(' ');
+    throw usageError(
+      count < allowed.min ? `${name}: missing argument` : `${name}: unexpected argument ${JSON.stringify(commandLine.positionals[allowed.max ?? 0])}`,
+      `usage: local-up ${name} ${command.usage}`,
+    );
+  }
+  return command.run(io, commandLine);
+}
+
+/** The process entry point: real streams, real runner, Ctrl-C handling, exit code. */
+export async function main(argv: readonly string[]): Promise<void> {
+  const controller = new AbortController();
+  let interrupted = false;
+  const onInterrupt = (signal: NodeJS.Signals) => {
+    if (interrupted) {
+      terminateAllChildren('SIGKILL');
+      process.exit(ExitCode.interrupted);
+    }
+    interrupted = true;
+    process.stderr.write(`\n${signal === 'SIGINT' ? 'interrupted' : `received ${signal}`}: stopping and cleaning up (again to force)\n`);
+    controller.abort();
+    terminateAllChildren('SIGTERM');
+    setTimeout(() => process.exit(ExitCode.interrupted), INTERRUPT_GRACE_MS).unref();
+  };
+  process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onInterrupt);
+
+  const io: Io = {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    env: process.env,
+    cwd: process.cwd(),
+    interactive: process.stderr.isTTY === true && process.env.TERM !== 'dumb' && process.env.CI === undefined,
+    stdinIsTTY: process.stdin.isTTY === true,
+    signal: controller.signal,
+    runner: new ExecaRunner(),
+    projectRoot: PROJECT_ROOT,
+  };
+
+  let code: number;
+  try {
+    code = await runCommandLine(argv, io);
+  } catch (error) {
+    if (isLocalUpError(error)) {
+      io.err(`${formatError(error)}\n`);
+      code = error.exitCode;
+    } else {
+      io.err(`internal error (a bug in kube-local-up; please report it with this output):\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      code = ExitCode.internal;
+    }
+  }
+  terminateAllChildren('SIGTERM');
+  process.exitCode = interrupted ? ExitCode.interrupted : code;
+}

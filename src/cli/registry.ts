@@ -1,0 +1,11 @@
+// Every command, loaded lazily so that `local-up --help` and short commands do
+// not pay for modules they never use.
+import type { CommandEntry } from './command.js';
+
+export const COMMANDS: readonly CommandEntry[] = [
+  { words: ['doctor'], summary: 'check whether this machine can run kube-proxy in IPVS mode', load: () => import('./commands/doctor.js') },
+  { words: ['modules', 'load'], summary: 'load the kernel modules IPVS mode needs (root or sudo)', load: () => import('./commands/modules-load.js') },
+  { words: ['modules', 'check'], summary: 'show the state of each required kernel module', load: () => import('./commands/modules-check.js') },
+  { words: ['config', 'show'], summary: 'print every setting, its value and where it came from', load: () => import('./commands/config-show.js') },
+  { words: ['up'], summary: 'bring up a cluster (with --dry-run: print the plan only)', load: () => import('./commands/up.js') },
+];

@@ -1,0 +1,122 @@
+// Parsers for setting values. Each returns the typed value or throws a
+// SettingValueError whose message says what is wrong and what is valid.
+import { isIP } from 'node:net';
+import { parseKubeVersion } from './kube-version.js';
+import type { KubeVersion } from './kube-version.js';
+
+export class SettingValueError extends Error {}
+
+export type Parser<T> = (raw: string) => T;
+
+export const text: Parser<string> = (raw) => raw;
+
+export function oneOf<const T extends string>(values: readonly T[]): Parser<T> {
+  return (raw) => {
+    if ((values as readonly string[]).includes(raw)) return raw as T;
+    throw new SettingValueError(`must be one of: ${values.join(', ')}`);
+  };
+}
+
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+
+export const bool: Parser<boolean> = (raw) => {
+  const value = raw.toLowerCase();
+  if (TRUE.has(value)) return true;
+  if (FALSE.has(value)) return false;
+  throw new SettingValueError('must be true or false');
+};
+
+export function integer(min: number, max: number): Parser<number> {
+  return (raw) => {
+    if (!/^-?\d+$/.test(raw)) throw new SettingValueError(`must be a whole number from ${min} to ${max}`);
+    const value = Number(raw);
+    if (value < min || value > max) throw new SettingValueError(`must be a whole number from ${min} to ${max}`);
+    return value;
+  };
+}
+
+/** An IPv4 or IPv6 CIDR such as 10.96.0.0/16 or fd00:10:96::/112. */
+export function parseCidr(raw: string): { address: string; prefix: number; family: 4 | 6 } {
+  const slash = raw.indexOf('/');
+  const address = slash === -1 ? raw : raw.slice(0, slash);
+  const family = isIP(address);
+  const prefixText = slash === -1 ? '' : raw.slice(slash + 1);
+  if (family === 0 || !/^\d+$/.test(prefixText)) {
+    throw new SettingValueError('must be a CIDR such as 10.96.0.0/16 or fd00:10:96::/112');
+  }
+  const prefix = Number(prefixText);
+  const max = family === 4 ? 32 : 128;
+  if (prefix > max) throw new SettingValueError(`has prefix length /${prefix}; an IPv${family} prefix is at most /${max}`);
+  return { address, prefix, family: family as 4 | 6 };
+}
+
+export const cidr: Parser<string> = (raw) => {
+  parseCidr(raw);
+  return raw;
+};
+
+/** Comma-separated CIDRs; empty means none. */
+export const cidrList: Parser<string[]> = (raw) =>
+  raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .map((part) => {
+      try {
+        return cidr(part);
+      } catch (error) {
+        throw new SettingValueError(`entry "${part}" ${(error as Error).message}`);
+      }
+    });
+
+export const kubeVersion: Parser<KubeVersion> = (raw) => {
+  const version = parseKubeVersion(raw);
+  if (version === null || version.major !== 1) {
+    throw new SettingValueError('must be a Kubernetes version such as 1.34 or 1.34.0 (a leading v is allowed)');
+  }
+  return version;
+};
+
+const GATE = /^([A-Z][A-Za-z0-9]*)=(true|false)$/;
+
+/** Kubernetes feature gates, "Name=true,Other=false", as an ordered map. */
+export const featureGates: Parser<Record<string, boolean>> = (raw) => {
+  const gates: Record<string, boolean> = {};
+  for (const part of raw.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const match = GATE.exec(part);
+    if (match === null) {
+      throw new SettingValueError(`entry "${part}" must look like Name=true or Name=false (comma-separated)`);
+    }
+    gates[match[1] as string] = match[2] === 'true';
+  }
+  return gates;
+};
+
+// kind's own rule for cluster names (and a DNS-safe subset for host paths).
+const CLUSTER_NAME = /^[a-z0-9]([a-z0-9.-]{0,48}[a-z0-9])?$/;
+
+export const clusterName: Parser<string> = (raw) => {
+  if (!CLUSTER_NAME.test(raw)) {
+    throw new SettingValueError('must be 1-50 characters of a-z, 0-9, "." and "-", starting and ending with a letter or digit');
+  }
+  return raw;
+};
+
+/** A Go-style duration as kube-proxy takes it: 30s, 1m, 1h30m, 500ms. */
+const DURATION = /^(?:\d+(?:\.\d+)?(?:h|m|s|ms))+$/;
+
+export const duration: Parser<string> = (raw) => {
+  if (!DURATION.test(raw)) throw new SettingValueError('must be a duration such as 30s, 1m or 1h30m');
+  return raw;
+};
+
+/** Seconds in a Go-style duration (kube-proxy durations are whole units). */
+export function durationSeconds(value: string): number {
+  let total = 0;
+  for (const match of value.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s)/g)) {
+    const amount = Number(match[1]);
+    total += match[2] === 'h' ? amount * 3600 : match[2] === 'm' ? amount * 60 : match[2] === 's' ? amount : amount / 1000;
+  }
+  return total;
+}

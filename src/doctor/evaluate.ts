@@ -1,0 +1,220 @@
+// Turns facts about the machine into doctor checks. Pure: the facts are read
+// elsewhere (src/doctor/gather.ts), so every rule here is tested with recorded
+// kernels and tool outputs.
+import { formatKubeVersion } from '../config/kube-version.js';
+import type { Settings } from '../config/settings.js';
+import type { KernelFacts, ModuleStatus } from '../kernel/modules.js';
+import { classifyModule, conntrackModule, moduleSupport, requiredModules } from '../kernel/modules.js';
+import { BOUNDARIES, ipvsGateStage, reached } from '../kubeproxy/versions.js';
+import type { Check } from './check.js';
+import { check } from './check.js';
+import type { ToolFact } from './tools.js';
+import { parseDottedVersion } from './tools.js';
+
+const LAB_HINT = 'or run inside the lab, a VM with a real IPVS kernel: npx local-up lab -- <command>';
+const GATE = 'SupportIPVSProxyMode';
+
+export function evaluateMode(settings: Settings): Check[] {
+  const mode = settings.proxyMode;
+  const version = settings.kubeVersion;
+  const v = formatKubeVersion(version);
+  const checks: Check[] = [];
+  checks.push(
+    check(
+      'mode.proxy-mode',
+      'Proxy mode requested',
+      'pass',
+      mode === 'ipvs'
+        ? 'KUBE_PROXY_MODE=ipvs'
+        : `KUBE_PROXY_MODE=${mode}; kube-proxy will not use IPVS (the checks below still say whether this machine could)`,
+    ),
+  );
+
+  if (mode === 'ipvs' && !reached(version, 'ipvsAlpha')) {
+    checks.push(check('mode.version', 'Kubernetes version supports the mode', 'fail', `IPVS mode first appeared in Kubernetes 1.${BOUNDARIES.ipvsAlpha.minor}; KUBE_VERSION=${v}`, `set KUBE_VERSION to 1.${BOUNDARIES.ipvsAlpha.minor} or later`));
+  } else if (mode === 'nftables' && !reached(version, 'nftablesAlpha')) {
+    checks.push(check('mode.version', 'Kubernetes version supports the mode', 'fail', `nftables mode first appeared in Kubernetes 1.${BOUNDARIES.nftablesAlpha.minor}; KUBE_VERSION=${v}`, `set KUBE_VERSION to 1.${BOUNDARIES.nftablesAlpha.minor} or later, or use KUBE_PROXY_MODE=ipvs or iptables`));
+  } else {
+    checks.push(check('mode.version', 'Kubernetes version supports the mode', 'pass', `${mode} mode exists in Kubernetes ${v}`));
+  }
+
+  const requested = settings.featureGates[GATE];
+  if (mode !== 'ipvs') {
+    checks.push(requested !== undefined && ipvsGateStage(version) === 'removed'
+      ? check('mode.feature-gate', `${GATE} feature gate`, 'fail', `FEATURE_GATES sets ${GATE}, which does not exist after 1.20; kube-proxy ${v} refuses to start with it`, `remove ${GATE} from FEATURE_GATES`)
+      : check('mode.feature-gate', `${GATE} feature gate`, 'skip', `only matters in ipvs mode`));
+  } else {
+    checks.push(gateCheck(version, requested, v));
+  }
+
+  if (mode === 'ipvs' && reached(version, 'ipvsDeprecated')) {
+    checks.push(check('mode.deprecation', 'IPVS deprecation', 'warn', `IPVS proxy mode is deprecated from Kubernetes 1.${BOUNDARIES.ipvsDeprecated.minor} (KEP-5495); kube-proxy ${v} logs a warning and emits an IPVSDeprecation event`, 'plan a move to KUBE_PROXY_MODE=nftables; IPVS still works for now'));
+  } else {
+    checks.push(check('mode.deprecation', 'IPVS deprecation', mode === 'ipvs' ? 'pass' : 'skip', mode === 'ipvs' ? `IPVS is not deprecated in Kubernetes ${v}` : 'only matters in ipvs mode'));
+  }
+  return checks;
+}
+
+function gateCheck(version: Settings['kubeVersion'], requested: boolean | undefined, v: string): Check {
+  const title = `${GATE} feature gate`;
+  switch (ipvsGateStage(version)) {
+    case 'unavailable':
+      return check('mode.feature-gate', title, 'skip', `IPVS mode does not exist in Kubernetes ${v}`);
+    case 'required':
+      return requested === false
+        ? check('mode.feature-gate', title, 'fail', `Kubernetes ${v} needs ${GATE}=true for ipvs mode, but FEATURE_GATES sets it to false (kube-proxy would fall back to iptables)`, `remove ${GATE}=false from FEATURE_GATES`)
+        : check('mode.feature-gate', title, 'pass', `Kubernetes ${v} needs ${GATE}=true for ipvs mode (alpha/beta, off by default); kube-local-up passes it`);
+    case 'default-on':
+      return requested === false
+        ? check('mode.feature-gate', title, 'fail', `${GATE} is on by default in Kubernetes ${v}, but FEATURE_GATES turns it off (kube-proxy would fall back to iptables)`, `remove ${GATE}=false from FEATURE_GATES`)
+        : check('mode.feature-gate', title, 'pass', `${GATE} is beta and on by default in Kubernetes ${v}`);
+    case 'ga':
+      return requested === undefined
+        ? check('mode.feature-gate', title, 'pass', `${GATE} is GA (always on) in Kubernetes ${v}; not passed`)
+        : check('mode.feature-gate', title, 'warn', `${GATE} is GA in Kubernetes ${v}; FEATURE_GATES sets it anyway (kube-proxy warns, and the gate is gone after 1.20)`, `remove ${GATE} from FEATURE_GATES`);
+    case 'removed':
+      return requested === undefined
+        ? check('mode.feature-gate', title, 'pass', `${GATE} was removed after 1.20 and must not be passed to Kubernetes ${v}; it is not`)
+        : check('mode.feature-gate', title, 'fail', `FEATURE_GATES sets ${GATE}, which was removed after 1.20; kube-proxy ${v} refuses to start with an unknown gate`, `remove ${GATE} from FEATURE_GATES`);
+  }
+}
+
+/** The kernel's verdict for each required module, in load order. */
+export function moduleStatuses(kernel: KernelFacts, scheduler: string): ModuleStatus[] {
+  return requiredModules(kernel.release, scheduler).map((name) => classifyModule(name, kernel));
+}
+
+export function evaluateKernel(settings: Settings, kernel: KernelFacts | { readonly error: string }): Check[] {
+  if ('error' in kernel) {
+    return [check('kernel.release', 'Kernel', 'fail', kernel.error, 'run doctor where /proc and /lib/modules can be read')];
+  }
+  const checks: Check[] = [];
+  const configNote = kernel.config === null ? 'no kernel config found (/proc/config.gz, /boot/config-<release>)' : `config from ${kernel.config.source}`;
+  checks.push(check('kernel.release', 'Kernel', 'pass', `Linux ${kernel.release.release}; ${configNote}`));
+
+  const statuses = moduleStatuses(kernel, settings.scheduler);
+  const support = moduleSupport(kernel);
+  const allPresent = statuses.every((s) => s.state === 'loaded' || s.state === 'builtin');
+  if (support === true) {
+    checks.push(check('kernel.modules-support', 'Loadable module support', 'pass', kernel.config?.values.get('CONFIG_MODULES') === 'y' ? `CONFIG_MODULES=y (${kernel.config.source})` : '/proc/modules exists'));
+  } else if (support === false) {
+    checks.push(allPresent
+      ? check('kernel.modules-support', 'Loadable module support', 'pass', 'the kernel cannot load modules (CONFIG_MODULES is not set), but everything IPVS needs is built in')
+      : check('kernel.modules-support', 'Loadable module support', 'fail', 'the kernel cannot load modules (CONFIG_MODULES is not set, no /proc/modules)', `use a kernel with module support or with IPVS built in, ${LAB_HINT}`));
+  } else {
+    checks.push(check('kernel.modules-support', 'Loadable module support', 'warn', 'cannot tell: no kernel config and no /proc/modules', null));
+  }
+
+  const ipvs = statuses.find((s) => s.name === 'ip_vs');
+  if (ipvs !== undefined) {
+    checks.push(ipvs.state === 'absent'
+      ? check('kernel.ipvs', 'IPVS in the kernel', 'fail', `no IPVS support: ${ipvs.evidence}`, `use a kernel built with CONFIG_IP_VS=y or =m (and its ip_vs_* schedulers), ${LAB_HINT}`)
+      : check('kernel.ipvs', 'IPVS in the kernel', 'pass', `ip_vs ${ipvs.evidence}`));
+  }
+
+  const conntrack = conntrackModule(kernel.release);
+  for (const status of statuses) {
+    const why = status.name === conntrack
+      ? ` (Linux ${kernel.release.release} ${conntrack === 'nf_conntrack' ? 'is 4.19 or later: nf_conntrack_ipv4 was merged into nf_conntrack' : 'is older than 4.19'})`
+      : status.name === `ip_vs_${settings.scheduler}` && !['rr', 'wrr', 'sh'].includes(settings.scheduler)
+        ? ` (the IPVS_SCHEDULER=${settings.scheduler} module)`
+        : '';
+    const title = `Module ${status.name}${why}`;
+    switch (status.state) {
+      case 'loaded':
+      case 'builtin':
+        checks.push(check(`kernel.module.${status.name}`, title, 'pass', status.evidence));
+        break;
+      case 'loadable':
+        checks.push(check(`kernel.module.${status.name}`, title, 'warn', status.evidence, 'load it now with: local-up modules load (the kernel may also load it on demand)'));
+        break;
+      case 'absent':
+        checks.push(check(`kernel.module.${status.name}`, title, 'fail', `absent: ${status.evidence}`, moduleFix(status.name, settings.scheduler)));
+        break;
+    }
+  }
+
+  const ipSet = classifyModule('ip_set', kernel);
+  checks.push(ipSet.state === 'absent'
+    ? check('kernel.ip_set', 'IP sets in the kernel (kube-proxy keeps KUBE-CLUSTER-IP and friends there)', 'fail', `absent: ${ipSet.evidence}`, `use a kernel with CONFIG_IP_SET (some cloud images ship it only in an extra modules package), ${LAB_HINT}`)
+    : check('kernel.ip_set', 'IP sets in the kernel (kube-proxy keeps KUBE-CLUSTER-IP and friends there)', 'pass', ipSet.state === 'loadable' ? `${ipSet.evidence}; loaded on demand when ipset first runs` : ipSet.evidence));
+  return checks;
+}
+
+function moduleFix(name: string, scheduler: string): string {
+  if (name === `ip_vs_${scheduler}` && !['rr', 'wrr', 'sh'].includes(scheduler)) {
+    return `this kernel has no "${scheduler}" IPVS scheduler: choose another IPVS_SCHEDULER (rr is always built with IPVS), or use a newer kernel`;
+  }
+  return `use a kernel that provides ${name} (built in or as a module), ${LAB_HINT}`;
+}
+
+export interface Tools {
+  readonly ipset: ToolFact;
+  readonly iptables: ToolFact;
+  readonly modprobe: ToolFact;
+  readonly conntrack: ToolFact;
+  readonly ipvsadm: ToolFact;
+}
+
+const APT: Record<keyof Tools, string> = { ipset: 'ipset', iptables: 'iptables', modprobe: 'kmod', conntrack: 'conntrack', ipvsadm: 'ipvsadm' };
+const MIN_IPSET: [number, number] = [6, 0];
+
+function found(tool: ToolFact): string {
+  return `${tool.path}${tool.versionText === null ? '' : `: ${tool.versionText}`}`;
+}
+
+export function evaluateUserspace(tools: Tools, modulesNeedLoading: boolean): Check[] {
+  const install = (name: keyof Tools) => `install it: sudo apt-get install ${APT[name]} (Debian/Ubuntu) or your distribution's ${APT[name]} package`;
+  const checks: Check[] = [];
+
+  const { ipset } = tools;
+  if (ipset.path === null) checks.push(check('userspace.ipset', 'ipset >= 6.0', 'fail', 'ipset not found on PATH or in the sbin folders; kube-proxy refuses IPVS mode without it ("error getting ipset version")', install('ipset')));
+  else if (ipset.failure !== null) checks.push(check('userspace.ipset', 'ipset >= 6.0', 'fail', ipset.failure, 'kube-proxy runs `ipset --version` at start and refuses IPVS mode when it fails; repair or reinstall ipset'));
+  else {
+    const version = parseDottedVersion(ipset.versionText ?? '');
+    const ok = version !== null && (version[0] > MIN_IPSET[0] || (version[0] === MIN_IPSET[0] && version[1] >= MIN_IPSET[1]));
+    checks.push(ok
+      ? check('userspace.ipset', 'ipset >= 6.0', 'pass', found(ipset))
+      : check('userspace.ipset', 'ipset >= 6.0', 'fail', `${found(ipset)}; kube-proxy needs 6.0 or later`, install('ipset')));
+  }
+
+  const { iptables } = tools;
+  checks.push(iptables.path === null
+    ? check('userspace.iptables', 'iptables', 'fail', 'iptables not found; IPVS mode still programs iptables rules (masquerade, filters)', install('iptables'))
+    : iptables.failure !== null
+      ? check('userspace.iptables', 'iptables', 'fail', iptables.failure, 'repair or reinstall iptables')
+      : check('userspace.iptables', 'iptables', 'pass', found(iptables)));
+
+  const { modprobe } = tools;
+  checks.push(modprobe.path === null
+    ? check('userspace.modprobe', 'modprobe', modulesNeedLoading ? 'fail' : 'warn', 'modprobe not found; modules cannot be loaded', install('modprobe'))
+    : check('userspace.modprobe', 'modprobe', 'pass', found(modprobe)));
+
+  const { conntrack } = tools;
+  checks.push(conntrack.path === null
+    ? check('userspace.conntrack', 'conntrack', 'warn', 'conntrack not found; older kube-proxy releases use it to clear stale UDP entries, and kubeadm preflight asks for it before 1.32', install('conntrack'))
+    : check('userspace.conntrack', 'conntrack', 'pass', found(conntrack)));
+
+  const { ipvsadm } = tools;
+  checks.push(ipvsadm.path === null
+    ? check('userspace.ipvsadm', 'ipvsadm (optional, for debugging)', 'warn', 'ipvsadm not found; not needed (kube-proxy uses netlink, kube-local-up reads /proc/net/ip_vs), handy for looking yourself', install('ipvsadm'))
+    : check('userspace.ipvsadm', 'ipvsadm (optional, for debugging)', 'pass', `${ipvsadm.path} (not run: it fails without IPVS in the kernel)`));
+  return checks;
+}
+
+export type SudoState = 'passwordless' | 'needs-password' | 'absent';
+
+export interface Privileges {
+  readonly uid: number;
+  readonly sudo: SudoState;
+}
+
+export function evaluatePrivileges(privileges: Privileges, modulesNeedLoading: boolean): Check {
+  const title = 'Privileges to load kernel modules';
+  if (privileges.uid === 0) return check('privileges', title, 'pass', 'running as root');
+  if (privileges.sudo === 'passwordless') return check('privileges', title, 'pass', `uid ${privileges.uid}; passwordless sudo works (sudo -n true)`);
+  const status = modulesNeedLoading ? (privileges.sudo === 'needs-password' ? 'warn' : 'fail') : 'warn';
+  return privileges.sudo === 'needs-password'
+    ? check('privileges', title, status, `uid ${privileges.uid}; sudo asks for a password`, 'local-up modules load will ask for it on a terminal; in CI, allow passwordless sudo for modprobe or load the modules before')
+    : check('privileges', title, status, `uid ${privileges.uid}; not root and no sudo`, 'run `local-up modules load` as root (sudo), or ask an administrator to load the modules');
+}

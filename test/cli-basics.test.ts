@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+import { ROOT, cleanEnv, runBin } from './helpers/cli.js';
+
+const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+function machineConfig(): string | null {
+  try {
+    return gunzipSync(readFileSync('/proc/config.gz')).toString('utf8');
+  } catch {
+    return null;
+  }
+}
+
+describe('local-up as a process', () => {
+  it('--version prints the package version', async () => {
+    const result = await runBin(['--version']);
+    assert.deepEqual([result.code, result.stdout], [0, `${version}\n`]);
+  });
+  it('--help lists the commands; no command is a usage error', async () => {
+    const help = await runBin(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /doctor\s+check whether this machine/);
+    const none = await runBin([]);
+    assert.equal(none.code, 2);
+  });
+  it('unknown commands and options exit 2 with a hint and no stack trace', async () => {
+    const unknown = await runBin(['bogus']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown command: bogus/);
+    const option = await runBin(['doctor', '--bogus']);
+    assert.equal(option.code, 2);
+    assert.match(option.stderr, /unknown option '--bogus'/);
+    assert.doesNotMatch(option.stderr + unknown.stderr, /\n\s+at /);
+  });
+  it('KUBE_PROXY_MODE=ipvss exits 2 naming the valid modes, and changes nothing', async () => {
+    const result = await runBin(['up', '--dry-run'], { env: cleanEnv({ KUBE_PROXY_MODE: 'ipvss' }) });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /KUBE_PROXY_MODE="ipvss".*must be one of: iptables, ipvs, nftables/);
+    assert.equal(result.stdout, '');
+  });
+  it('KUBE_PROXY_MODE=ipvs up --dry-run prints a plan in IPVS mode and exits 0', async () => {
+    const result = await runBin(['up', '--dry-run'], { env: cleanEnv({ KUBE_PROXY_MODE: 'ipvs' }) });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /KUBE_PROXY_MODE=ipvs/);
+    assert.match(result.stdout, /Load the IPVS kernel modules/);
+    assert.match(result.stdout, /Assert the IPVS table on every node/);
+    assert.match(result.stdout, /nothing was started, loaded or written/);
+    const json = await runBin(['up', '--dry-run', '--json', '--provider', 'local'], { env: cleanEnv({ KUBE_PROXY_MODE: 'ipvs' }) });
+    const plan = JSON.parse(json.stdout) as { provider: string; mode: string; steps: { phase: string }[] };
+    assert.deepEqual([plan.provider, plan.mode], ['local', 'ipvs']);
+    assert.deepEqual(plan.steps.map((s) => s.phase), ['preflight', 'modules', 'cluster', 'kube-proxy', 'assertions', 'summary']);
+  });
+  it('an iptables plan has no module step and skips the IPVS assertions', async () => {
+    const result = await runBin(['up', '--dry-run', '--json']);
+    const plan = JSON.parse(result.stdout) as { mode: string; steps: { phase: string; details: string[] }[] };
+    assert.equal(plan.mode, 'iptables');
+    assert.ok(!plan.steps.some((s) => s.phase === 'modules'));
+    assert.match(plan.steps.find((s) => s.phase === 'assertions')?.details[0] ?? '', /skipped/);
+  });
+});
+
+describe('doctor on this machine', () => {
+  const config = machineConfig();
+  const hasIpvs = config !== null && /^CONFIG_IP_VS=[ym]$/m.test(config);
+  it('reports the missing IPVS support accurately (exit 1, kernel check names CONFIG_IP_VS)', { skip: config === null ? 'this machine has no /proc/config.gz to compare with' : hasIpvs ? 'this machine has IPVS; the development machines do not' : false }, async () => {
+    const result = await runBin(['doctor', '--json']);
+    assert.equal(result.code, 1);
+    const report = JSON.parse(result.stdout) as { ok: boolean; checks: { id: string; status: string; detail: string }[] };
+    assert.equal(report.ok, false);
+    const ipvs = report.checks.find((c) => c.id === 'kernel.ipvs');
+    assert.equal(ipvs?.status, 'fail');
+    assert.match(ipvs?.detail ?? '', /CONFIG_IP_VS is not set \(\/proc\/config\.gz\)/);
+    if (/^# CONFIG_MODULES is not set$/m.test(config ?? '')) {
+      assert.equal(report.checks.find((c) => c.id === 'kernel.modules-support')?.status, 'fail');
+    }
+  });
+  it('--json writes nothing but JSON to stdout', async () => {
+    const result = await runBin(['doctor', '--json']);
+    assert.doesNotThrow(() => JSON.parse(result.stdout));
+    assert.ok([0, 1].includes(result.code));
+  });
+});

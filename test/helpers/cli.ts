@@ -1,0 +1,78 @@
+// Ways to run the CLI from tests: in-process with captured output and a scripted
+// runner (fast, for logic), or as a real subprocess of the built bin (for exit
+// codes, stdout purity and start-up behaviour).
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runCommandLine } from '../../src/cli/main.js';
+import type { Io } from '../../src/cli/io.js';
+import { formatError, isLocalUpError } from '../../src/errors.js';
+import type { Runner } from '../../src/exec/runner.js';
+import { FakeRunner } from './fake-runner.js';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = join(ROOT, 'bin', 'local-up.js');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A fresh, empty folder under the system temp dir. */
+export function tempDir(prefix = 'local-up-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** An environment with nothing from the developer's shell that could change results. */
+export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return { PATH: process.env.PATH, HOME: tempDir('local-up-home-'), LANG: 'C.UTF-8', ...extra };
+}
+
+export interface InProcessOptions {
+  env?: Record<string, string | undefined>;
+  runner?: Runner;
+  cwd?: string;
+  projectRoot?: string;
+  interactive?: boolean;
+}
+
+/** Runs the CLI in this process, the way main() does, and captures everything. */
+export async function runInProcess(argv: readonly string[], options: InProcessOptions = {}): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const io: Io = {
+    out: (text) => void (stdout += text),
+    err: (text) => void (stderr += text),
+    env: options.env ?? cleanEnv(),
+    cwd: options.cwd ?? ROOT,
+    interactive: options.interactive ?? false,
+    stdinIsTTY: false,
+    signal: new AbortController().signal,
+    runner: options.runner ?? new FakeRunner([]),
+    projectRoot: options.projectRoot ?? tempDir('local-up-project-'),
+  };
+  try {
+    return { code: await runCommandLine(argv, io), stdout, stderr };
+  } catch (error) {
+    if (!isLocalUpError(error)) throw error;
+    return { code: error.exitCode, stdout, stderr: `${stderr}${formatError(error)}\n` };
+  }
+}
+
+/** Runs the built bin/local-up.js as a real process. */
+export function runBin(argv: readonly string[], options: { env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...argv],
+      { env: (options.env ?? cleanEnv()) as NodeJS.ProcessEnv, cwd: options.cwd ?? ROOT, timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
