@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { renderEnvExample } from '../src/config/env-example.js';
+import { renderEnvExample, withSettingsTable } from '../src/config/env-example.js';
 import { resolveSettings } from '../src/config/resolve.js';
 import { settingSpecs } from '../src/config/settings.js';
 import { isLocalUpError } from '../src/errors.js';
@@ -121,11 +121,12 @@ describe('the CLI reads settings the same way', () => {
 });
 
 describe('documentation stays true to the settings table', () => {
-  it('.env.example is generated from the table (run `npm run build && node hack/gen-env-example.mjs`)', () => {
+  it('.env.example is generated from the table (run `npm run build && node hack/gen-docs.mjs`)', () => {
     assert.equal(readFileSync(join(ROOT, '.env.example'), 'utf8'), renderEnvExample());
   });
-  it('README lists every setting', () => {
+  it('the settings table in README.md is generated from the table (same command)', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    for (const spec of Object.values(settingSpecs({}))) assert.match(readme, new RegExp(`\\b${spec.env}\\b`), spec.env);
+    assert.equal(readme, withSettingsTable(readme));
+    for (const spec of Object.values(settingSpecs({}))) assert.match(readme, new RegExp(`\\| \`${spec.env}\` \\|`), spec.env);
   });
 });

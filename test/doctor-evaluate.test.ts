@@ -22,19 +22,19 @@ const byId = (checks: readonly Check[], id: string): Check => {
 };
 
 describe('mode checks by Kubernetes version (SupportIPVSProxyMode and deprecation)', () => {
-  const cases: { version: string; gates?: string; gate: Check['status']; gateText: RegExp; deprecation: Check['status'] }[] = [
-    { version: '1.8.0', gate: 'pass', gateText: /needs SupportIPVSProxyMode=true .*kube-local-up passes it/, deprecation: 'pass' },
-    { version: '1.9.11', gate: 'pass', gateText: /needs SupportIPVSProxyMode=true/, deprecation: 'pass' },
-    { version: '1.9', gates: 'SupportIPVSProxyMode=false', gate: 'fail', gateText: /sets it to false/, deprecation: 'pass' },
-    { version: '1.10.0', gate: 'pass', gateText: /on by default in Kubernetes 1\.10\.0/, deprecation: 'pass' },
-    { version: '1.10.0', gates: 'SupportIPVSProxyMode=false', gate: 'fail', gateText: /turns it off/, deprecation: 'pass' },
-    { version: '1.11.0', gate: 'pass', gateText: /GA \(always on\)/, deprecation: 'pass' },
-    { version: '1.20.15', gates: 'SupportIPVSProxyMode=true', gate: 'warn', gateText: /GA in Kubernetes 1\.20\.15/, deprecation: 'pass' },
-    { version: '1.21.0', gate: 'pass', gateText: /removed after 1\.20 and must not be passed/, deprecation: 'pass' },
-    { version: '1.21.0', gates: 'SupportIPVSProxyMode=true', gate: 'fail', gateText: /refuses to start/, deprecation: 'pass' },
-    { version: '1.34.0', gate: 'pass', gateText: /removed after 1\.20/, deprecation: 'pass' },
-    { version: '1.35.0', gate: 'pass', gateText: /removed after 1\.20/, deprecation: 'warn' },
-    { version: '1.36.2', gate: 'pass', gateText: /removed after 1\.20/, deprecation: 'warn' },
+  const cases: { version: string; gates?: string; gate: Check['status']; gateText: RegExp; version_: Check['status'] }[] = [
+    { version: '1.8.0', gate: 'pass', gateText: /SupportIPVSProxyMode=true is required on 1\.8-1\.9; kube-local-up passes it/, version_: 'pass' },
+    { version: '1.9.11', gate: 'pass', gateText: /required on 1\.8-1\.9/, version_: 'pass' },
+    { version: '1.9', gates: 'SupportIPVSProxyMode=false', gate: 'fail', gateText: /SupportIPVSProxyMode=false.*only with SupportIPVSProxyMode=true/, version_: 'pass' },
+    { version: '1.10.0', gate: 'pass', gateText: /beta and on by default in 1\.10/, version_: 'pass' },
+    { version: '1.10.0', gates: 'SupportIPVSProxyMode=false', gate: 'fail', gateText: /turns IPVS mode off/, version_: 'pass' },
+    { version: '1.11.0', gate: 'pass', gateText: /GA \(1\.11-1\.20\); not passed/, version_: 'pass' },
+    { version: '1.20.15', gates: 'SupportIPVSProxyMode=true', gate: 'warn', gateText: /GA since 1\.11/, version_: 'pass' },
+    { version: '1.21.0', gate: 'pass', gateText: /removed after 1\.20 and is not passed/, version_: 'pass' },
+    { version: '1.21.0', gates: 'SupportIPVSProxyMode=true', gate: 'fail', gateText: /refuses to start/, version_: 'pass' },
+    { version: '1.34.0', gate: 'pass', gateText: /removed after 1\.20/, version_: 'pass' },
+    { version: '1.35.0', gate: 'pass', gateText: /removed after 1\.20/, version_: 'warn' },
+    { version: '1.36.2', gate: 'pass', gateText: /removed after 1\.20/, version_: 'warn' },
   ];
   for (const c of cases) {
     it(`ipvs on ${c.version}${c.gates === undefined ? '' : ` with ${c.gates}`}`, () => {
@@ -42,21 +42,27 @@ describe('mode checks by Kubernetes version (SupportIPVSProxyMode and deprecatio
       const gate = byId(checks, 'mode.feature-gate');
       assert.equal(gate.status, c.gate);
       assert.match(gate.detail, c.gateText);
-      assert.equal(byId(checks, 'mode.deprecation').status, c.deprecation);
-      assert.equal(byId(checks, 'mode.version').status, 'pass');
+      assert.equal(byId(checks, 'mode.version').status, c.version_);
     });
   }
-  it('deprecation suggests nftables', () => {
-    assert.match(byId(evaluateMode(settings({ KUBE_PROXY_MODE: 'ipvs', KUBE_VERSION: '1.35' })), 'mode.deprecation').fix ?? '', /nftables/);
+  it('deprecation from 1.35 is a warning that suggests nftables', () => {
+    const version = byId(evaluateMode(settings({ KUBE_PROXY_MODE: 'ipvs', KUBE_VERSION: '1.35' })), 'mode.version');
+    assert.match(version.detail, /deprecated since Kubernetes 1\.35/);
+    assert.match(version.fix ?? '', /nftables/);
   });
   it('ipvs before 1.8 and nftables before 1.29 fail with the version that fixes it', () => {
     const old = byId(evaluateMode(settings({ KUBE_PROXY_MODE: 'ipvs', KUBE_VERSION: '1.7.16' })), 'mode.version');
     assert.equal(old.status, 'fail');
-    assert.match(old.fix ?? '', /1\.8 or later/);
+    assert.match(old.detail, /set KUBE_VERSION to 1\.8 or later/);
     const nft = byId(evaluateMode(settings({ KUBE_PROXY_MODE: 'nftables', KUBE_VERSION: '1.28.0' })), 'mode.version');
     assert.equal(nft.status, 'fail');
-    assert.match(nft.fix ?? '', /1\.29 or later/);
-    assert.equal(byId(evaluateMode(settings({ KUBE_PROXY_MODE: 'nftables', KUBE_VERSION: '1.29.0' })), 'mode.version').status, 'pass');
+    assert.match(nft.detail, /1\.29 or later/);
+    assert.equal(byId(evaluateMode(settings({ KUBE_PROXY_MODE: 'nftables', KUBE_VERSION: '1.31.0' })), 'mode.version').status, 'pass');
+  });
+  it('a setting the version cannot honour fails mode.version (same rule as the config generators)', () => {
+    const strict = byId(evaluateMode(settings({ KUBE_PROXY_MODE: 'ipvs', KUBE_VERSION: '1.12.0', IPVS_STRICT_ARP: 'true' })), 'mode.version');
+    assert.equal(strict.status, 'fail');
+    assert.match(strict.detail, /IPVS_STRICT_ARP=true/);
   });
   it('a removed gate fails even outside ipvs mode, since kube-proxy refuses unknown gates', () => {
     const gate = byId(evaluateMode(settings({ KUBE_PROXY_MODE: 'iptables', KUBE_VERSION: '1.30', FEATURE_GATES: 'SupportIPVSProxyMode=true' })), 'mode.feature-gate');

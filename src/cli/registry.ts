@@ -7,5 +7,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   { words: ['modules', 'load'], summary: 'load the kernel modules IPVS mode needs (root or sudo)', load: () => import('./commands/modules-load.js') },
   { words: ['modules', 'check'], summary: 'show the state of each required kernel module', load: () => import('./commands/modules-check.js') },
   { words: ['config', 'show'], summary: 'print every setting, its value and where it came from', load: () => import('./commands/config-show.js') },
+  { words: ['config', 'kind'], summary: 'print a kind Cluster config running kube-proxy in the chosen mode (IPVS tuning, pinned node image)', load: () => import('./commands/config-kind.js') },
+  { words: ['config', 'kubeadm'], summary: 'print kubeadm init documents for the Kubernetes version, with kube-proxy in the chosen mode', load: () => import('./commands/config-kubeadm.js') },
+  { words: ['config', 'kube-proxy'], summary: "print kube-proxy's configuration (or --flags) as that Kubernetes version reads it", load: () => import('./commands/config-kube-proxy.js') },
   { words: ['up'], summary: 'bring up a cluster (with --dry-run: print the plan only)', load: () => import('./commands/up.js') },
 ];

@@ -81,8 +81,8 @@ export function settingSpecs(env: DefaultContext['env']) {
       parse: p.clusterName,
     }),
     kubeVersion: setting<KubeVersion>({
-      env: 'KUBE_VERSION', flag: 'k8s-version', group: 'cluster', default: '1.34.0',
-      description: 'Kubernetes version to run and to generate configuration for',
+      env: 'KUBE_VERSION', flag: 'k8s-version', group: 'cluster', default: '1.34.11',
+      description: 'Kubernetes version to run and to generate configuration for (default: the newest release kind pins whose IPVS mode is not deprecated)',
       parse: p.kubeVersion,
     }),
     ipFamily: setting<IpFamilySetting>({
@@ -175,6 +175,14 @@ export function settingSpecs(env: DefaultContext['env']) {
       env: 'KIND_WORKERS', flag: 'workers', group: 'kind', default: '0',
       description: 'number of kind worker nodes besides the control plane',
       parse: p.integer(0, 10),
+    }),
+    kindNodeImage: setting<string>({
+      env: 'KIND_NODE_IMAGE', flag: 'node-image', group: 'kind', default: '',
+      description: "kind node image (empty: the image pinned by digest for KUBE_VERSION from kind's release notes)",
+      parse: (raw) => {
+        if (/\s/.test(raw)) throw new p.SettingValueError('must be an image reference such as kindest/node:v1.34.11@sha256:<digest>');
+        return raw;
+      },
     }),
     labCacheDir: setting<string>({
       env: 'LAB_CACHE_DIR', flag: 'lab-cache-dir', group: 'lab',

@@ -5,78 +5,71 @@ import { formatKubeVersion } from '../config/kube-version.js';
 import type { Settings } from '../config/settings.js';
 import type { KernelFacts, ModuleStatus } from '../kernel/modules.js';
 import { classifyModule, conntrackModule, moduleSupport, requiredModules } from '../kernel/modules.js';
-import { BOUNDARIES, ipvsGateStage, reached } from '../kubeproxy/versions.js';
+import { IPVS_GATE, ipvsTuningOf, validateIpvsTuning, validateProxyModeForVersion } from '../kubeproxy/validate.js';
+import { ipvsGateStage, lastBefore, reached, since } from '../kubeproxy/versions.js';
 import type { Check } from './check.js';
 import { check } from './check.js';
 import type { ToolFact } from './tools.js';
 import { parseDottedVersion } from './tools.js';
 
 const LAB_HINT = 'or run inside the lab, a VM with a real IPVS kernel: npx local-up lab -- <command>';
-const GATE = 'SupportIPVSProxyMode';
 
+/** What the SupportIPVSProxyMode gate means for this version, in words (the verdict comes from validate.ts). */
+function gateNote(version: Settings['kubeVersion']): string {
+  switch (ipvsGateStage(version)) {
+    case 'unavailable':
+      return `IPVS mode does not exist before ${since('ipvsAlpha')}`;
+    case 'required':
+      return `${IPVS_GATE}=true is required on ${since('ipvsAlpha')}-${lastBefore('ipvsGateDefaultOn')}; kube-local-up passes it`;
+    case 'default-on':
+      return `${IPVS_GATE} is beta and on by default in ${since('ipvsGateDefaultOn')}`;
+    case 'ga':
+      return `${IPVS_GATE} is GA (${since('ipvsGateGA')}-${lastBefore('ipvsGateRemoved')}); not passed`;
+    case 'removed':
+      return `${IPVS_GATE} was removed after ${lastBefore('ipvsGateRemoved')} and is not passed`;
+  }
+}
+
+/**
+ * The mode checks. The verdicts come from the same validators the config
+ * generators use (src/kubeproxy/validate.ts), so doctor and `up` always agree.
+ */
 export function evaluateMode(settings: Settings): Check[] {
   const mode = settings.proxyMode;
-  const version = settings.kubeVersion;
-  const v = formatKubeVersion(version);
-  const checks: Check[] = [];
-  checks.push(
+  const v = formatKubeVersion(settings.kubeVersion);
+  const modeCheck = validateProxyModeForVersion(mode, settings.kubeVersion, settings.featureGates);
+  const tuning = validateIpvsTuning(ipvsTuningOf(settings), mode, settings.kubeVersion);
+  const checks: Check[] = [
     check(
       'mode.proxy-mode',
       'Proxy mode requested',
       'pass',
-      mode === 'ipvs'
-        ? 'KUBE_PROXY_MODE=ipvs'
-        : `KUBE_PROXY_MODE=${mode}; kube-proxy will not use IPVS (the checks below still say whether this machine could)`,
+      mode === 'ipvs' ? 'KUBE_PROXY_MODE=ipvs' : `KUBE_PROXY_MODE=${mode}; kube-proxy will not use IPVS (the checks below still say whether this machine could)`,
     ),
+  ];
+
+  const gateErrors = modeCheck.errors.filter((e) => e.includes(IPVS_GATE));
+  const gateWarnings = modeCheck.warnings.filter((w) => w.includes(IPVS_GATE));
+  checks.push(
+    gateErrors.length > 0
+      ? check('mode.feature-gate', `${IPVS_GATE} feature gate`, 'fail', gateErrors.join('; '), `remove ${IPVS_GATE} from FEATURE_GATES`)
+      : gateWarnings.length > 0
+        ? check('mode.feature-gate', `${IPVS_GATE} feature gate`, 'warn', gateWarnings.join('; '), `remove ${IPVS_GATE} from FEATURE_GATES`)
+        : check('mode.feature-gate', `${IPVS_GATE} feature gate`, mode === 'ipvs' ? 'pass' : 'skip', mode === 'ipvs' ? `Kubernetes ${v}: ${gateNote(settings.kubeVersion)}` : 'only matters in ipvs mode'),
   );
 
-  if (mode === 'ipvs' && !reached(version, 'ipvsAlpha')) {
-    checks.push(check('mode.version', 'Kubernetes version supports the mode', 'fail', `IPVS mode first appeared in Kubernetes 1.${BOUNDARIES.ipvsAlpha.minor}; KUBE_VERSION=${v}`, `set KUBE_VERSION to 1.${BOUNDARIES.ipvsAlpha.minor} or later`));
-  } else if (mode === 'nftables' && !reached(version, 'nftablesAlpha')) {
-    checks.push(check('mode.version', 'Kubernetes version supports the mode', 'fail', `nftables mode first appeared in Kubernetes 1.${BOUNDARIES.nftablesAlpha.minor}; KUBE_VERSION=${v}`, `set KUBE_VERSION to 1.${BOUNDARIES.nftablesAlpha.minor} or later, or use KUBE_PROXY_MODE=ipvs or iptables`));
-  } else {
-    checks.push(check('mode.version', 'Kubernetes version supports the mode', 'pass', `${mode} mode exists in Kubernetes ${v}`));
-  }
-
-  const requested = settings.featureGates[GATE];
-  if (mode !== 'ipvs') {
-    checks.push(requested !== undefined && ipvsGateStage(version) === 'removed'
-      ? check('mode.feature-gate', `${GATE} feature gate`, 'fail', `FEATURE_GATES sets ${GATE}, which does not exist after 1.20; kube-proxy ${v} refuses to start with it`, `remove ${GATE} from FEATURE_GATES`)
-      : check('mode.feature-gate', `${GATE} feature gate`, 'skip', `only matters in ipvs mode`));
-  } else {
-    checks.push(gateCheck(version, requested, v));
-  }
-
-  if (mode === 'ipvs' && reached(version, 'ipvsDeprecated')) {
-    checks.push(check('mode.deprecation', 'IPVS deprecation', 'warn', `IPVS proxy mode is deprecated from Kubernetes 1.${BOUNDARIES.ipvsDeprecated.minor} (KEP-5495); kube-proxy ${v} logs a warning and emits an IPVSDeprecation event`, 'plan a move to KUBE_PROXY_MODE=nftables; IPVS still works for now'));
-  } else {
-    checks.push(check('mode.deprecation', 'IPVS deprecation', mode === 'ipvs' ? 'pass' : 'skip', mode === 'ipvs' ? `IPVS is not deprecated in Kubernetes ${v}` : 'only matters in ipvs mode'));
-  }
+  const otherErrors = [...modeCheck.errors.filter((e) => !e.includes(IPVS_GATE)), ...tuning.errors];
+  const otherWarnings = [...modeCheck.warnings.filter((w) => !w.includes(IPVS_GATE)), ...tuning.warnings];
+  const deprecated = mode === 'ipvs' && reached(settings.kubeVersion, 'ipvsDeprecated');
+  const added = Object.keys(modeCheck.featureGates).filter((gate) => settings.featureGates[gate] === undefined);
+  checks.push(
+    otherErrors.length > 0
+      ? check('mode.version', `Kubernetes ${v} can run this configuration`, 'fail', otherErrors.join('; '), 'change the settings named above')
+      : otherWarnings.length > 0
+        ? check('mode.version', `Kubernetes ${v} can run this configuration`, 'warn', otherWarnings.join('; '), deprecated ? 'plan a move to KUBE_PROXY_MODE=nftables; IPVS still works for now' : null)
+        : check('mode.version', `Kubernetes ${v} can run this configuration`, 'pass', `${mode} mode and the IPVS settings work on Kubernetes ${v}${added.length > 0 ? `; kube-local-up adds ${added.map((g) => `${g}=true`).join(', ')}` : ''}`),
+  );
   return checks;
-}
-
-function gateCheck(version: Settings['kubeVersion'], requested: boolean | undefined, v: string): Check {
-  const title = `${GATE} feature gate`;
-  switch (ipvsGateStage(version)) {
-    case 'unavailable':
-      return check('mode.feature-gate', title, 'skip', `IPVS mode does not exist in Kubernetes ${v}`);
-    case 'required':
-      return requested === false
-        ? check('mode.feature-gate', title, 'fail', `Kubernetes ${v} needs ${GATE}=true for ipvs mode, but FEATURE_GATES sets it to false (kube-proxy would fall back to iptables)`, `remove ${GATE}=false from FEATURE_GATES`)
-        : check('mode.feature-gate', title, 'pass', `Kubernetes ${v} needs ${GATE}=true for ipvs mode (alpha/beta, off by default); kube-local-up passes it`);
-    case 'default-on':
-      return requested === false
-        ? check('mode.feature-gate', title, 'fail', `${GATE} is on by default in Kubernetes ${v}, but FEATURE_GATES turns it off (kube-proxy would fall back to iptables)`, `remove ${GATE}=false from FEATURE_GATES`)
-        : check('mode.feature-gate', title, 'pass', `${GATE} is beta and on by default in Kubernetes ${v}`);
-    case 'ga':
-      return requested === undefined
-        ? check('mode.feature-gate', title, 'pass', `${GATE} is GA (always on) in Kubernetes ${v}; not passed`)
-        : check('mode.feature-gate', title, 'warn', `${GATE} is GA in Kubernetes ${v}; FEATURE_GATES sets it anyway (kube-proxy warns, and the gate is gone after 1.20)`, `remove ${GATE} from FEATURE_GATES`);
-    case 'removed':
-      return requested === undefined
-        ? check('mode.feature-gate', title, 'pass', `${GATE} was removed after 1.20 and must not be passed to Kubernetes ${v}; it is not`)
-        : check('mode.feature-gate', title, 'fail', `FEATURE_GATES sets ${GATE}, which was removed after 1.20; kube-proxy ${v} refuses to start with an unknown gate`, `remove ${GATE} from FEATURE_GATES`);
-  }
 }
 
 /** The kernel's verdict for each required module, in load order. */

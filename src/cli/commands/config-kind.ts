@@ -1,0 +1,42 @@
+import { ExitCode } from '../../errors.js';
+import { KIND_RELEASE, pinnedKindVersions } from '../../kind/images.js';
+import { planKindConfig } from '../../kubeproxy/kind-config.js';
+import { settingsFor } from '../args.js';
+import type { CommandModule } from '../command.js';
+import { GENERATE_NOTE, ipvsTuningFrom, printDocuments } from './config-generate.js';
+
+export const command: CommandModule = {
+  usage: '[setting flags]',
+  description: `Prints a kind Cluster (kind.x-k8s.io/v1alpha4) for \`kind create cluster --config\`:
+networking.kubeProxyMode, the subnets and IP family, a control plane plus KIND_WORKERS
+workers on the node image pinned by digest for KUBE_VERSION (kind ${KIND_RELEASE} pins
+${pinnedKindVersions()}; KIND_NODE_IMAGE overrides it), and a KubeProxyConfiguration
+patch (kubeadmConfigPatches) with the IPVS settings kind has no field for.
+
+${GENERATE_NOTE}`,
+  settings: true,
+  async run(io, commandLine) {
+    const resolved = settingsFor(io, commandLine);
+    const s = resolved.values;
+    // The default subnets are IPv4: with another family leave them to kind unless the user chose them.
+    const chosen = (key: 'serviceCidr' | 'clusterCidr'): string | undefined =>
+      s.ipFamily === 'ipv4' || resolved.sources[key].source !== 'default' ? s[key] : undefined;
+    const serviceSubnet = chosen('serviceCidr');
+    const podSubnet = chosen('clusterCidr');
+    const plan = planKindConfig({
+      version: s.kubeVersion,
+      mode: s.proxyMode,
+      clusterName: s.clusterName,
+      ipFamily: s.ipFamily,
+      ...(serviceSubnet === undefined ? {} : { serviceSubnet }),
+      ...(podSubnet === undefined ? {} : { podSubnet }),
+      workers: s.kindWorkers,
+      nodeImage: s.kindNodeImage,
+      featureGates: s.featureGates,
+      ipvs: ipvsTuningFrom(resolved),
+      nodePortAddresses: s.nodePortAddresses,
+    });
+    printDocuments(io, [plan.document], plan.warnings);
+    return ExitCode.ok;
+  },
+};
