@@ -6,6 +6,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { words: ['doctor'], summary: 'check whether this machine can run kube-proxy in IPVS mode', load: () => import('./commands/doctor.js') },
   { words: ['modules', 'load'], summary: 'load the kernel modules IPVS mode needs (root or sudo)', load: () => import('./commands/modules-load.js') },
   { words: ['modules', 'check'], summary: 'show the state of each required kernel module', load: () => import('./commands/modules-check.js') },
+  { words: ['ipvs', 'parse'], summary: 'read an IPVS table (ipvsadm -Ln, ipvsadm -Sn or /proc/net/ip_vs) and print it normalised or as JSON', load: () => import('./commands/ipvs-parse.js') },
   { words: ['config', 'show'], summary: 'print every setting, its value and where it came from', load: () => import('./commands/config-show.js') },
   { words: ['config', 'kind'], summary: 'print a kind Cluster config running kube-proxy in the chosen mode (IPVS tuning, pinned node image)', load: () => import('./commands/config-kind.js') },
   { words: ['config', 'kubeadm'], summary: 'print kubeadm init documents for the Kubernetes version, with kube-proxy in the chosen mode', load: () => import('./commands/config-kubeadm.js') },

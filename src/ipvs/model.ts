@@ -49,7 +49,16 @@ export interface IpvsTable {
   readonly services: readonly IpvsService[];
   /** Lines or words the reader did not understand (reported, never fatal). */
   readonly unknown: readonly string[];
+  /**
+   * Columns this text form does not carry (save has no connection counters, /proc no scheduler
+   * flags or pe, `ipvsadm -Ln --stats` no scheduler, forward or weight). Values for them above are
+   * placeholders ('' , 0, null, []), never data: do not compare them. Absent or empty: all present.
+   */
+  readonly absent?: readonly IpvsColumn[];
 }
+
+/** A piece of the table that one text form may lack (see IpvsTable.absent). */
+export type IpvsColumn = 'scheduler' | 'flags' | 'pe' | 'persistence' | 'forward' | 'weight' | 'connections';
 
 /** What kube-proxy should have programmed for one virtual server. */
 export interface ExpectedRealServer {
