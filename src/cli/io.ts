@@ -3,10 +3,10 @@
 import type { Runner } from '../exec/runner.js';
 
 export interface Io {
-  /** Results (stdout). */
-  out(text: string): void;
+  /** Results (stdout). Bytes pass through unchanged (the lab relays a guest's binary output). */
+  out(data: string | Uint8Array): void;
   /** Progress, warnings and errors (stderr). */
-  err(text: string): void;
+  err(data: string | Uint8Array): void;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
   /** stderr is a terminal that can show live progress. */

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, formatError, isLocalUpError, usageError } from '../errors.js';
-import { ExecaRunner, terminateAllChildren } from '../exec/execa-runner.js';
+import { LazyExecaRunner, terminateStartedChildren } from '../exec/lazy-runner.js';
 import { GLOBAL_OPTIONS, parseCommandLine } from './args.js';
 import type { OptionSpecs } from './args.js';
 import type { CommandEntry, CommandModule } from './command.js';
@@ -110,13 +110,13 @@ export async function main(argv: readonly string[]): Promise<void> {
   let interrupted = false;
   const onInterrupt = (signal: NodeJS.Signals) => {
     if (interrupted) {
-      terminateAllChildren('SIGKILL');
+      terminateStartedChildren('SIGKILL');
       process.exit(ExitCode.interrupted);
     }
     interrupted = true;
     process.stderr.write(`\n${signal === 'SIGINT' ? 'interrupted' : `received ${signal}`}: stopping and cleaning up (again to force)\n`);
     controller.abort();
-    terminateAllChildren('SIGTERM');
+    terminateStartedChildren('SIGTERM');
     setTimeout(() => process.exit(ExitCode.interrupted), INTERRUPT_GRACE_MS).unref();
   };
   process.on('SIGINT', onInterrupt);
@@ -130,7 +130,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     interactive: process.stderr.isTTY === true && process.env.TERM !== 'dumb' && process.env.CI === undefined,
     stdinIsTTY: process.stdin.isTTY === true,
     signal: controller.signal,
-    runner: new ExecaRunner(),
+    runner: new LazyExecaRunner(),
     projectRoot: PROJECT_ROOT,
   };
 
@@ -146,6 +146,6 @@ export async function main(argv: readonly string[]): Promise<void> {
       code = ExitCode.internal;
     }
   }
-  terminateAllChildren('SIGTERM');
+  terminateStartedChildren('SIGTERM');
   process.exitCode = interrupted ? ExitCode.interrupted : code;
 }

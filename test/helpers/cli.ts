@@ -44,8 +44,8 @@ export async function runInProcess(argv: readonly string[], options: InProcessOp
   let stdout = '';
   let stderr = '';
   const io: Io = {
-    out: (text) => void (stdout += text),
-    err: (text) => void (stderr += text),
+    out: (data) => void (stdout += typeof data === 'string' ? data : Buffer.from(data).toString('utf8')),
+    err: (data) => void (stderr += typeof data === 'string' ? data : Buffer.from(data).toString('utf8')),
     env: options.env ?? cleanEnv(),
     cwd: options.cwd ?? ROOT,
     interactive: options.interactive ?? false,

@@ -11,7 +11,8 @@ ip_vs_<IPVS_SCHEDULER>, and nf_conntrack (nf_conntrack_ipv4 before Linux 4.19). 
 already loaded or built in are left alone, so it is safe to run again. Not root: it uses sudo
 (which may ask for a password on a terminal; without a terminal it uses sudo -n and tells you the
 exact command to run when that is not enough). On a kernel that cannot load modules, or when a
-module does not exist, it says so and loads nothing. Every module is verified afterwards.`,
+module does not exist, it says so and loads nothing. Every module is verified afterwards.
+What it did goes to stderr, so "modules load && doctor --json" keeps stdout pure JSON.`,
   options: { persist: { type: 'boolean', description: `also write ${PERSIST_FILE} so the modules load at boot` } },
   settings: true,
   async run(io, commandLine) {
@@ -29,10 +30,10 @@ module does not exist, it says so and loads nothing. Every module is verified af
     for (const status of result.after) {
       const was = result.before.find((s) => s.name === status.name);
       const note = result.loaded.includes(status.name) ? 'loaded now' : was?.state === 'builtin' ? 'built in' : 'already loaded';
-      io.out(`${status.name.padEnd(18)} ${note}\n`);
+      io.err(`${status.name.padEnd(18)} ${note}\n`);
     }
-    if (result.persisted === 'written') io.out(`wrote ${PERSIST_FILE}\n`);
-    if (result.persisted === 'unchanged') io.out(`${PERSIST_FILE} already up to date\n`);
+    if (result.persisted === 'written') io.err(`wrote ${PERSIST_FILE}\n`);
+    if (result.persisted === 'unchanged') io.err(`${PERSIST_FILE} already up to date\n`);
     return ExitCode.ok;
   },
 };
