@@ -172,3 +172,19 @@ describe('the whole report', () => {
     for (const c of bad.checks) assert.deepEqual(Object.keys(c), ['id', 'title', 'status', 'detail', 'fix']);
   });
 });
+
+describe('provider tools in doctor', () => {
+  it('are advisory: a missing engine or kind is a warning saying up stops on it, and does not make doctor fail', async () => {
+    const facts: DoctorFacts = {
+      kernel: await probeKernel(debianHost('after')),
+      tools: tools(),
+      privileges: { uid: 0, sudo: 'passwordless' },
+      provider: { provider: 'local', tools: [tool('etcd', null, null)], engine: null },
+    };
+    const report = evaluateDoctor(settings({ KUBE_PROXY_MODE: 'ipvs' }), facts);
+    const etcd = byId(report.checks, 'provider.etcd');
+    assert.equal(etcd.status, 'warn');
+    assert.match(etcd.detail, /`up` stops on this/);
+    assert.equal(report.ok, true);
+  });
+});

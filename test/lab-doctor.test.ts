@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runScriptInLab } from '../src/lab/index.js';
-import { ROOT } from './helpers/cli.js';
+import { ROOT, runBin } from './helpers/cli.js';
 import { labAvailability, labDeps } from './helpers/lab.js';
 
 const lab = await labAvailability();
@@ -85,5 +85,20 @@ describe('doctor and modules load in a real IPVS kernel (real VM)', { skip: lab.
     assert.match(missing?.detail ?? '', /absent/);
     assert.match(missing?.detail ?? '', /CONFIG_IP_VS_TWOS/);
     assert.equal(section('twos').exit, 1, 'doctor exits 1 when a check fails');
+  });
+  it('through the CLI: `lab -- sh -c "modules load && doctor --json"` exits 0 with pure JSON and every kernel. check passing', { timeout: 900_000 }, async () => {
+    if (lab.skip !== undefined) return;
+    // The issue's command uses npx, which only adds npm's start-up (verified by hand, ~1 min slower under emulation).
+    const result = await runBin(
+      ['lab', '--', 'sh', '-c', 'node bin/local-up.js modules load && node bin/local-up.js doctor --json'],
+      { env: { ...process.env, LAB_TIMEOUT: String(lab.machine.timeoutSeconds) }, timeoutMs: 900_000 },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse(result.stdout) as { ok: boolean; checks: DoctorCheck[] };
+    assert.equal(report.ok, true);
+    const kernel = report.checks.filter((c) => c.id.startsWith('kernel.'));
+    assert.ok(kernel.length >= 8);
+    for (const check of kernel) assert.equal(check.status, 'pass', JSON.stringify(check));
+    assert.match(result.stderr, /ip_vs\s+loaded now/);
   });
 });

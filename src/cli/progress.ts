@@ -28,6 +28,9 @@ export async function runSteps<C>(io: Io, steps: readonly Step<C>[], context: C,
     return;
   }
   const { Listr, ListrLogger, ProcessOutput } = await import('listr2');
+  // Both renderers write to stderr: listr2 falls back to its simple renderer when stdout is not a
+  // terminal (`up > summary.txt`), and that one would otherwise print progress into stdout.
+  const logger = new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) });
   const list = new Listr(
     steps.map((step) => ({
       title: step.title,
@@ -42,7 +45,8 @@ export async function runSteps<C>(io: Io, steps: readonly Step<C>[], context: C,
       concurrent: options.concurrent === true,
       exitOnError: true,
       registerSignalListeners: false,
-      rendererOptions: { logger: new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) }), collapseSubtasks: false },
+      rendererOptions: { logger, collapseSubtasks: false },
+      fallbackRendererOptions: { logger },
     },
   );
   await list.run();

@@ -8,7 +8,9 @@ const GROUP_TITLES: Record<SettingGroup, string> = {
   ipvs: 'kube-proxy IPVS tuning (empty: kube-proxy\'s own default)',
   paths: 'Where files go',
   kind: 'kind provider',
+  local: 'local provider (host processes on containerd, like hack/local-up-cluster.sh)',
   lab: 'The lab (a qemu VM with a real IPVS kernel)',
+  smoke: 'local-up smoke (Service networking checks after up)',
 };
 
 export function defaultLabel(spec: SettingSpec<unknown>): string {

@@ -1,6 +1,7 @@
 // The settings table: every knob kube-local-up reads, with its environment
 // name, its command-line flag, its default and one line of meaning. README.md
 // and .env.example are checked against this table by the tests.
+import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeVersion } from './kube-version.js';
@@ -22,7 +23,7 @@ export type IpvsScheduler = (typeof IPVS_SCHEDULERS)[number];
 
 export const LAB_ACCELS = ['auto', 'kvm', 'tcg'] as const;
 
-export type SettingGroup = 'cluster' | 'ipvs' | 'paths' | 'kind' | 'lab';
+export type SettingGroup = 'cluster' | 'ipvs' | 'paths' | 'kind' | 'local' | 'lab' | 'smoke';
 
 export interface DefaultContext {
   /** The real environment (for HOME and XDG_* only). */
@@ -61,6 +62,36 @@ const path = (env: DefaultContext['env']): Parser<string> => (raw) => {
   if (raw.includes('\0')) throw new p.SettingValueError('must be a file system path');
   return expandHome(raw, env);
 };
+
+const ipAddress: Parser<string> = (raw) => {
+  if (isIP(raw) === 0) throw new p.SettingValueError('must be an IP address such as 127.0.0.1');
+  return raw;
+};
+
+const hostName: Parser<string> = (raw) => {
+  if (isIP(raw) !== 0 || /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/.test(raw)) return raw;
+  throw new p.SettingValueError('must be an IP address or a DNS name such as localhost');
+};
+
+/** The n-th address of a CIDR ("" when the CIDR does not parse); the provider checks it lies inside. */
+function nthServiceAddress(cidrText: string, n: number): string {
+  try {
+    const { address, family } = p.parseCidr(cidrText);
+    if (family === 4) {
+      const value = (address.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0) + n) % 2 ** 32;
+      return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
+    }
+    const [head = '', rest = ''] = address.split('::');
+    const groups = (text: string) => (text === '' ? [] : text.split(':'));
+    const known = [...groups(head), ...groups(rest)].length;
+    const all = address.includes('::') ? [...groups(head), ...Array<string>(8 - known).fill('0'), ...groups(rest)] : groups(head);
+    const value = all.reduce((acc, group) => (acc << 16n) | BigInt(`0x${group}`), 0n) + BigInt(n);
+    const out = Array.from({ length: 8 }, (_, i) => ((value >> BigInt(16 * (7 - i))) & 0xffffn).toString(16));
+    return out.join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
+  } catch {
+    return '';
+  }
+}
 
 /** Settings in resolution order: a computed default may use settings above it. */
 export function settingSpecs(env: DefaultContext['env']) {
@@ -104,6 +135,11 @@ export function settingSpecs(env: DefaultContext['env']) {
       env: 'FEATURE_GATES', flag: 'feature-gates', group: 'cluster', default: '',
       description: 'extra Kubernetes feature gates, Name=true,Other=false (passed to every component)',
       parse: p.featureGates,
+    }),
+    readyTimeout: setting<number>({
+      env: 'READY_TIMEOUT', flag: 'ready-timeout', group: 'cluster', default: '300',
+      description: 'seconds up waits for kube-proxy on every node and for cluster DNS before it gives up',
+      parse: p.integer(1, 86400),
     }),
     scheduler: setting<IpvsScheduler>({
       env: 'IPVS_SCHEDULER', flag: 'scheduler', group: 'ipvs', default: 'rr',
@@ -157,6 +193,11 @@ export function settingSpecs(env: DefaultContext['env']) {
       description: 'where kube-local-up keeps what it created: state files, kubeconfigs, generated configs',
       parse: path(env),
     }),
+    hostRoot: setting<string>({
+      env: 'HOST_ROOT', flag: 'host-root', group: 'paths', default: '/',
+      description: "where this machine's kernel files (/proc, /sys, /boot, /lib/modules) are read; /host when kube-local-up runs in a container with the host's root mounted there",
+      parse: path(env),
+    }),
     logDir: setting<string>({
       env: 'LOG_DIR', flag: 'log-dir', group: 'paths',
       default: ({ resolved }) => join(resolved.STATE_DIR ?? '', resolved.CLUSTER_NAME ?? '', 'logs'),
@@ -184,6 +225,202 @@ export function settingSpecs(env: DefaultContext['env']) {
         return raw;
       },
     }),
+    kindBinary: setting<string>({
+      env: 'KIND', flag: 'kind-binary', group: 'kind', default: '',
+      description: 'the kind executable to use (empty: kind on PATH, else the managed copy in TOOLS_DIR)',
+      parse: path(env),
+    }),
+    kindAutoInstall: setting<boolean>({
+      env: 'KIND_AUTO_INSTALL', flag: 'kind-auto-install', group: 'kind', default: 'true', boolean: true,
+      description: 'when no kind is found, up downloads the pinned kind release into TOOLS_DIR (checksum verified) and says so',
+      parse: p.bool,
+    }),
+    kindDownloadBase: setting<string>({
+      env: 'KIND_DOWNLOAD_BASE', flag: 'kind-download-base', group: 'kind', default: 'https://github.com/kubernetes-sigs/kind/releases/download',
+      description: 'where kind releases are downloaded from (<base>/<version>/kind-<os>-<arch>); point it at a mirror if needed',
+      parse: (raw) => {
+        if (!/^https?:\/\/[^\s]+$/.test(raw)) throw new p.SettingValueError('must be an http(s) URL such as https://github.com/kubernetes-sigs/kind/releases/download');
+        return raw.replace(/\/+$/, '');
+      },
+    }),
+    toolsDir: setting<string>({
+      env: 'TOOLS_DIR', flag: 'tools-dir', group: 'kind',
+      default: ({ env }) => join(env.XDG_CACHE_HOME ?? join(homeOf(env), '.cache'), 'kube-local-up', 'bin'),
+      defaultLabel: '$XDG_CACHE_HOME/kube-local-up/bin (~/.cache/kube-local-up/bin)',
+      description: 'where `local-up tools install` keeps downloaded tools (kind-<version>)',
+      parse: path(env),
+    }),
+    kubeRoot: setting<string>({
+      env: 'KUBE_ROOT', flag: 'kube-root', group: 'local', default: '',
+      description: "a Kubernetes checkout; binaries come from its _output/bin, _output/dockerized/bin/<os>/<arch> or _output/local/bin/<os>/<arch> (local-up-cluster.sh's search)",
+      parse: path(env),
+    }),
+    kubeBinDir: setting<string>({
+      env: 'KUBE_BIN_DIR', flag: 'kube-bin-dir', group: 'local', default: '',
+      description: "a folder of prebuilt kube-* binaries, searched before KUBE_ROOT and PATH (like local-up-cluster.sh -o)",
+      parse: path(env),
+    }),
+    etcdMinVersion: setting<string>({
+      env: 'ETCD_VERSION', flag: 'etcd-min-version', group: 'local', default: '',
+      defaultLabel: "(empty: KUBE_ROOT's hack/lib/etcd.sh, else 3.6.10)",
+      description: 'oldest etcd accepted, as local-up-cluster.sh reads ETCD_VERSION (Debian 12 ships 3.4.23: set 3.4 to use it)',
+      parse: (raw) => {
+        if (raw !== '' && !/^v?\d+\.\d+(\.\d+)?$/.test(raw)) throw new p.SettingValueError('must be an etcd version such as 3.6.10 (or empty)');
+        return raw.replace(/^v/, '');
+      },
+    }),
+    containerRuntimeEndpoint: setting<string>({
+      env: 'CONTAINER_RUNTIME_ENDPOINT', flag: 'container-runtime-endpoint', group: 'local', default: 'unix:///run/containerd/containerd.sock',
+      description: "the CRI socket the kubelet uses (containerd's by default)",
+      parse: (raw) => {
+        if (!/^unix:\/\/\/[^\0]+$/.test(raw)) throw new p.SettingValueError('must be a unix socket URL such as unix:///run/containerd/containerd.sock');
+        return raw;
+      },
+    }),
+    apiHost: setting<string>({
+      env: 'API_HOST', flag: 'api-host', group: 'local', default: 'localhost',
+      description: 'host name or IP in the kubeconfigs\' server URL (https://API_HOST:API_SECURE_PORT); also a SAN of the API server certificate',
+      parse: hostName,
+    }),
+    apiHostIp: setting<string>({
+      env: 'API_HOST_IP', flag: 'api-host-ip', group: 'local', default: '127.0.0.1',
+      description: 'IP where readiness checks reach the API server; when not 127.0.0.1 it is also the advertise address (as in local-up-cluster.sh)',
+      parse: ipAddress,
+    }),
+    apiSecurePort: setting<number>({
+      env: 'API_SECURE_PORT', flag: 'api-secure-port', group: 'local', default: '6443',
+      description: "kube-apiserver's secure port (the kubernetes Service's real servers use it)",
+      parse: p.integer(1, 65535),
+    }),
+    apiBindAddress: setting<string>({
+      env: 'API_BIND_ADDR', flag: 'api-bind-address', group: 'local', default: '0.0.0.0',
+      description: "kube-apiserver's --bind-address",
+      parse: ipAddress,
+    }),
+    advertiseAddress: setting<string>({
+      env: 'ADVERTISE_ADDRESS', flag: 'advertise-address', group: 'local', default: '',
+      description: "kube-apiserver's --advertise-address (empty: API_HOST_IP unless it is 127.0.0.1, else the API server's own choice)",
+      parse: (raw) => (raw === '' ? '' : ipAddress(raw)),
+    }),
+    hostnameOverride: setting<string>({
+      env: 'HOSTNAME_OVERRIDE', flag: 'hostname-override', group: 'local', default: '127.0.0.1',
+      description: "the node name: kubelet's and kube-proxy's hostnameOverride and the kubelet certificate's CN system:node:<name>",
+      parse: hostName,
+    }),
+    certDir: setting<string>({
+      env: 'CERT_DIR', flag: 'cert-dir', group: 'local',
+      default: ({ resolved }) => join(resolved.STATE_DIR ?? '', resolved.CLUSTER_NAME ?? '', 'pki'),
+      defaultLabel: '$STATE_DIR/$CLUSTER_NAME/pki',
+      description: 'where the CA, certificates, keys and component kubeconfigs are written (local-up-cluster.sh uses /var/run/kubernetes)',
+      parse: path(env),
+    }),
+    reuseCerts: setting<boolean>({
+      env: 'REUSE_CERTS', flag: 'reuse-certs', group: 'local', default: 'false', boolean: true,
+      description: 'keep the certificates in CERT_DIR when they still chain to its CA, match the settings and are not about to expire',
+      parse: p.bool,
+    }),
+    etcdHost: setting<string>({
+      env: 'ETCD_HOST', flag: 'etcd-host', group: 'local', default: '127.0.0.1',
+      description: 'address etcd listens on (client and peer URLs)',
+      parse: ipAddress,
+    }),
+    etcdPort: setting<number>({
+      env: 'ETCD_PORT', flag: 'etcd-port', group: 'local', default: '2379',
+      description: "etcd's client port",
+      parse: p.integer(1, 65535),
+    }),
+    etcdPeerPort: setting<number>({
+      env: 'ETCD_PEER_PORT', flag: 'etcd-peer-port', group: 'local', default: '2380',
+      description: "etcd's peer port (local-up-cluster.sh leaves etcd's default 2380)",
+      parse: p.integer(1, 65535),
+    }),
+    etcdDir: setting<string>({
+      env: 'ETCD_DIR', flag: 'etcd-dir', group: 'local',
+      default: ({ resolved }) => join(resolved.STATE_DIR ?? '', resolved.CLUSTER_NAME ?? '', 'etcd'),
+      defaultLabel: '$STATE_DIR/$CLUSTER_NAME/etcd',
+      description: "etcd's data folder; removed by down unless PRESERVE_ETCD",
+      parse: path(env),
+    }),
+    preserveEtcd: setting<boolean>({
+      env: 'PRESERVE_ETCD', flag: 'preserve-etcd', group: 'local', default: 'false', boolean: true,
+      description: "keep etcd's data folder when the cluster stops (pair it with REUSE_CERTS so service account tokens stay valid)",
+      parse: p.bool,
+    }),
+    kubeletPort: setting<number>({
+      env: 'KUBELET_PORT', flag: 'kubelet-port', group: 'local', default: '10250',
+      description: "the kubelet's API port",
+      parse: p.integer(1, 65535),
+    }),
+    kubeletHealthzPort: setting<number>({
+      env: 'KUBELET_HEALTHZ_PORT', flag: 'kubelet-healthz-port', group: 'local', default: '10248',
+      description: "the kubelet's /healthz port on 127.0.0.1",
+      parse: p.integer(1, 65535),
+    }),
+    controllerManagerPort: setting<number>({
+      env: 'KUBE_CONTROLLER_MANAGER_PORT', flag: 'controller-manager-port', group: 'local', default: '10257',
+      description: "kube-controller-manager's secure port (/healthz) on 127.0.0.1",
+      parse: p.integer(1, 65535),
+    }),
+    schedulerPort: setting<number>({
+      env: 'KUBE_SCHEDULER_PORT', flag: 'scheduler-port', group: 'local', default: '10259',
+      description: "kube-scheduler's secure port (/healthz) on 127.0.0.1",
+      parse: p.integer(1, 65535),
+    }),
+    kubeProxyHealthzPort: setting<number>({
+      env: 'KUBE_PROXY_HEALTHZ_PORT', flag: 'kube-proxy-healthz-port', group: 'local', default: '10256',
+      description: "kube-proxy's /healthz port (healthzBindAddress 0.0.0.0:<port>)",
+      parse: p.integer(1, 65535),
+    }),
+    kubeProxyMetricsPort: setting<number>({
+      env: 'KUBE_PROXY_METRICS_PORT', flag: 'kube-proxy-metrics-port', group: 'local', default: '10249',
+      description: "kube-proxy's metrics port, which serves /proxyMode (metricsBindAddress 127.0.0.1:<port>)",
+      parse: p.integer(1, 65535),
+    }),
+    dnsServerIp: setting<string>({
+      env: 'KUBE_DNS_SERVER_IP', flag: 'dns-server-ip', group: 'local',
+      default: ({ resolved }) => nthServiceAddress(resolved.SERVICE_CLUSTER_IP_RANGE ?? '', 10),
+      defaultLabel: 'the 10th address of SERVICE_CLUSTER_IP_RANGE (10.96.0.10)',
+      description: 'ClusterIP of the kube-dns Service and the kubelet\'s clusterDNS',
+      parse: (raw) => (raw === '' ? '' : ipAddress(raw)),
+    }),
+    dnsDomain: setting<string>({
+      env: 'KUBE_DNS_NAME', flag: 'dns-domain', group: 'local', default: 'cluster.local',
+      description: 'the cluster DNS domain (kubelet clusterDomain, CoreDNS zone)',
+      parse: hostName,
+    }),
+    enableClusterDns: setting<boolean>({
+      env: 'KUBE_ENABLE_CLUSTER_DNS', flag: 'cluster-dns', group: 'local', default: 'true', boolean: true,
+      description: 'deploy CoreDNS (it needs its image from a registry, or already in containerd)',
+      parse: p.bool,
+    }),
+    corednsImage: setting<string>({
+      env: 'COREDNS_IMAGE', flag: 'coredns-image', group: 'local', default: 'registry.k8s.io/coredns/coredns:v1.12.1',
+      description: "CoreDNS image (default: kubeadm's pin for Kubernetes 1.34)",
+      parse: (raw) => {
+        if (raw === '' || /\s/.test(raw)) throw new p.SettingValueError('must be an image reference such as registry.k8s.io/coredns/coredns:v1.12.1');
+        return raw;
+      },
+    }),
+    cniConfigDir: setting<string>({
+      env: 'CNI_CONFIG_DIR', flag: 'cni-config-dir', group: 'local', default: '/etc/cni/net.d',
+      description: "containerd's CNI config folder; a bridge conflist over CLUSTER_CIDR is written there when it holds none",
+      parse: path(env),
+    }),
+    cniBinDir: setting<string>({
+      env: 'CNI_BIN_DIR', flag: 'cni-bin-dir', group: 'local', default: '/opt/cni/bin',
+      description: "containerd's CNI plugin folder (bridge, host-local, loopback, portmap must be there)",
+      parse: path(env),
+    }),
+    cgroupDriver: setting<string>({
+      env: 'CGROUP_DRIVER', flag: 'cgroup-driver', group: 'local', default: '',
+      description: "the kubelet's cgroupDriver: cgroupfs or systemd, matching containerd's SystemdCgroup (empty: the kubelet's default)",
+      parse: (raw) => (raw === '' ? '' : p.oneOf(['cgroupfs', 'systemd'] as const)(raw)),
+    }),
+    kubeLogLevel: setting<number>({
+      env: 'KUBE_LOG_LEVEL', flag: 'log-level', group: 'local', default: '3',
+      description: "--v of every component (local-up-cluster.sh's LOG_LEVEL)",
+      parse: p.integer(0, 10),
+    }),
     labCacheDir: setting<string>({
       env: 'LAB_CACHE_DIR', flag: 'lab-cache-dir', group: 'lab',
       default: ({ env }) => join(env.XDG_CACHE_HOME ?? join(homeOf(env), '.cache'), 'kube-local-up', 'lab'),
@@ -210,6 +447,29 @@ export function settingSpecs(env: DefaultContext['env']) {
       env: 'LAB_ACCEL', flag: 'lab-accel', group: 'lab', default: 'auto',
       description: 'lab CPU: kvm, tcg (software emulation) or auto (KVM when /dev/kvm works, else tcg)',
       parse: p.oneOf(LAB_ACCELS),
+    }),
+    smokeImage: setting<string>({
+      env: 'SMOKE_IMAGE', flag: 'smoke-image', group: 'smoke', default: 'registry.k8s.io/e2e-test-images/agnhost:2.53',
+      description: "image of smoke's backends and client; it must run agnhost's netexec (HTTP /hostname and /dial, UDP \"hostname\") and carry curl and dig",
+      parse: (raw) => {
+        if (raw === '' || /\s/.test(raw)) throw new p.SettingValueError('must be an image reference such as registry.k8s.io/e2e-test-images/agnhost:2.53');
+        return raw;
+      },
+    }),
+    smokeRequests: setting<number>({
+      env: 'SMOKE_REQUESTS', flag: 'smoke-requests', group: 'smoke', default: '30',
+      description: 'requests smoke sends through the ClusterIP to judge how they spread over its 3 backends',
+      parse: p.integer(6, 1000),
+    }),
+    smokeReadyTimeout: setting<number>({
+      env: 'SMOKE_READY_TIMEOUT', flag: 'smoke-ready-timeout', group: 'smoke', default: '180',
+      description: "seconds smoke waits for its backends and client pod to run (image pull included) and for their EndpointSlices",
+      parse: p.integer(1, 3600),
+    }),
+    smokeSyncTimeout: setting<number>({
+      env: 'SMOKE_SYNC_TIMEOUT', flag: 'smoke-sync-timeout', group: 'smoke', default: '60',
+      description: "seconds kube-proxy gets to apply a change (smoke's new Services, backends removed by scaling to 1) before the check fails",
+      parse: p.integer(1, 3600),
     }),
   };
 }

@@ -1,6 +1,6 @@
 // doctor: the "why can't kube-proxy start IPVS mode" checklist, made executable.
 import type { Settings } from '../config/settings.js';
-import type { DoctorReport } from './check.js';
+import type { Check, DoctorReport } from './check.js';
 import { reportOf } from './check.js';
 import { evaluateKernel, evaluateMode, evaluatePrivileges, evaluateUserspace, moduleStatuses } from './evaluate.js';
 import type { DoctorFacts } from './gather.js';
@@ -12,6 +12,16 @@ export function modulesNeedLoading(settings: Settings, facts: DoctorFacts): bool
   return moduleStatuses(facts.kernel, settings.scheduler).some((s) => s.state === 'loadable');
 }
 
+/**
+ * doctor's verdict is whether this machine can run kube-proxy in IPVS mode. The
+ * provider's tools decide whether `up` can start a cluster here, which is a
+ * different question (the lab VM, a CI runner without Docker): doctor shows
+ * their problems as warnings, and `up`'s preflight stops on the same checks.
+ */
+export function asAdvisory(check: Check): Check {
+  return check.status === 'fail' ? { ...check, status: 'warn', detail: `${check.detail} (\`up\` stops on this)` } : check;
+}
+
 export function evaluateDoctor(settings: Settings, facts: DoctorFacts): DoctorReport {
   const needLoading = modulesNeedLoading(settings, facts);
   return reportOf([
@@ -19,6 +29,6 @@ export function evaluateDoctor(settings: Settings, facts: DoctorFacts): DoctorRe
     ...evaluateKernel(settings, facts.kernel),
     ...evaluateUserspace(facts.tools, needLoading),
     evaluatePrivileges(facts.privileges, needLoading),
-    ...evaluateProvider(facts.provider),
+    ...evaluateProvider(facts.provider).map(asAdvisory),
   ]);
 }

@@ -64,7 +64,7 @@ export async function gatherDoctorFacts(settings: Settings, deps: DoctorDeps): P
     readKernelFacts(deps.host),
     gatherTools(deps.runner, deps.env),
     readPrivileges(deps.runner, deps.env, deps.uid),
-    gatherProviderFacts(settings.provider, deps.runner, deps.env),
+    gatherProviderFacts(settings, deps.runner, deps.env),
   ]);
   return { kernel, tools, privileges, provider };
 }

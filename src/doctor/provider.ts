@@ -1,78 +1,76 @@
 // The tools each provider needs, located and (where safe) asked for a version.
 // Providers add deeper checks of their own during `up`.
-import type { ProviderName } from '../config/settings.js';
+import type { ProviderName, Settings } from '../config/settings.js';
 import type { Runner } from '../exec/runner.js';
+import { findKubectl } from '../kube/kubectl.js';
+import type { EngineFact } from '../providers/kind/engine.js';
+import { KIND_ENGINE_ORDER, detectKindEngine } from '../providers/kind/engine.js';
+import { KIND_VERSION, managedKindFile } from '../providers/kind/release.js';
+import { probeKind } from '../providers/kind/tools.js';
 import type { Check } from './check.js';
 import { check } from './check.js';
 import type { ToolFact } from './tools.js';
 import { probeTool } from './tools.js';
 
-const ENGINE_INFO_TIMEOUT_MS = 20_000;
+export type { EngineFact } from '../providers/kind/engine.js';
 
-/** kind's own engine choice: KIND_EXPERIMENTAL_PROVIDER, else docker, podman, nerdctl in that order. */
-export const KIND_ENGINES = ['docker', 'podman', 'nerdctl'] as const;
-export type KindEngine = (typeof KIND_ENGINES)[number];
-
-export interface EngineFact {
-  readonly tool: ToolFact;
-  /** The engine answered `info` (the daemon or service is up). */
-  readonly running: boolean;
-  readonly problem: string | null;
-}
+/** kind's own engine choice: KIND_EXPERIMENTAL_PROVIDER, else docker, nerdctl (finch), podman in that order. */
+export const KIND_ENGINES = KIND_ENGINE_ORDER;
 
 export interface ProviderFacts {
   readonly provider: ProviderName;
   readonly tools: readonly ToolFact[];
   readonly engine: EngineFact | null;
+  /** kind only: settings that shape the checks' advice. */
+  readonly kind?: { readonly autoInstall: boolean; readonly managedPath: string };
 }
 
 const LOCAL_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'kubectl'];
+const KUBECTL_VERSION_ARGS = ['version', '--client'];
 
-export async function gatherProviderFacts(provider: ProviderName, runner: Runner, env: Readonly<Record<string, string | undefined>>): Promise<ProviderFacts> {
+export async function gatherProviderFacts(settings: Settings, runner: Runner, env: Readonly<Record<string, string | undefined>>): Promise<ProviderFacts> {
+  const provider = settings.provider;
   if (provider === 'local') {
     const tools = await Promise.all(LOCAL_BINARIES.map((name) => probeTool(name, runner, env, { versionArgs: null })));
     return { provider, tools, engine: null };
   }
-  const [kind, kubectl] = await Promise.all([
-    probeTool('kind', runner, env, { versionArgs: ['version'], override: { setting: 'KIND', value: env.KIND } }),
-    probeTool('kubectl', runner, env, { versionArgs: ['version', '--client'] }),
-  ]);
-  return { provider, tools: [kind, kubectl], engine: await gatherEngine(runner, env) };
+  return gatherKindFacts(settings, runner, env);
 }
 
-async function gatherEngine(runner: Runner, env: Readonly<Record<string, string | undefined>>): Promise<EngineFact> {
-  const forced = env.KIND_EXPERIMENTAL_PROVIDER;
-  const candidates: readonly string[] = forced !== undefined && forced !== '' ? [forced] : KIND_ENGINES;
-  let first: ToolFact | null = null;
-  for (const name of candidates) {
-    const tool = await probeTool(name, runner, env, { versionArgs: null });
-    first ??= tool;
-    if (tool.path === null) continue;
-    const info = await runner.run(tool.path, ['info'], { timeoutMs: ENGINE_INFO_TIMEOUT_MS });
-    if (info.exitCode === 0) return { tool, running: true, problem: null };
-    const why = info.timedOut ? `did not answer within ${ENGINE_INFO_TIMEOUT_MS / 1000}s` : (info.stderr.trim().split('\n').slice(-1)[0] ?? `exit ${info.exitCode}`);
-    return { tool, running: false, problem: `${name} info: ${why}` };
-  }
-  return { tool: first ?? { name: candidates[0] ?? 'docker', path: null, foundVia: null, versionText: null, failure: null }, running: false, problem: null };
+export async function gatherKindFacts(settings: Settings, runner: Runner, env: Readonly<Record<string, string | undefined>>): Promise<ProviderFacts> {
+  const kubectlAt = findKubectl(env);
+  const [kind, kubectl, engine] = await Promise.all([
+    probeKind(settings, runner, env),
+    probeTool('kubectl', runner, env, { versionArgs: KUBECTL_VERSION_ARGS, ...(kubectlAt.foundVia === 'KUBECTL' ? { override: { setting: 'KUBECTL', value: env.KUBECTL } } : {}) }),
+    detectKindEngine(runner, env),
+  ]);
+  return { provider: 'kind', tools: [kind, kubectl], engine, kind: { autoInstall: settings.kindAutoInstall, managedPath: managedKindFile(settings.toolsDir) } };
 }
 
 export function evaluateProvider(facts: ProviderFacts): Check[] {
   const checks: Check[] = [];
   if (facts.provider === 'kind') {
     const engine = facts.engine;
+    if (engine?.ignoredSetting != null) {
+      checks.push(check('provider.engine-setting', 'KIND_EXPERIMENTAL_PROVIDER', 'warn', `"${engine.ignoredSetting}" is not a provider kind knows (docker, podman, nerdctl, finch, nerdctl.lima); kind ignores it and autodetects`, 'unset it or set one of those values'));
+    }
     if (engine === null || engine.tool.path === null) {
-      checks.push(check('provider.engine', 'Container engine for kind', 'fail', `none of ${KIND_ENGINES.join(', ')} found (kind picks them in that order; KIND_EXPERIMENTAL_PROVIDER forces one)`, 'install Docker or Podman, or use CLUSTER_PROVIDER=local'));
+      checks.push(check('provider.engine', 'Container engine for kind', 'fail', engine?.problem ?? `none of ${KIND_ENGINES.join(', ')} found (kind picks them in that order; KIND_EXPERIMENTAL_PROVIDER forces one)`, 'install Docker or Podman, or use CLUSTER_PROVIDER=local'));
     } else if (!engine.running) {
-      checks.push(check('provider.engine', 'Container engine for kind', 'fail', `${engine.tool.path} found, but the engine is not running: ${engine.problem ?? 'no answer'}`, `start the ${engine.tool.name} engine (e.g. sudo systemctl start ${engine.tool.name}) and check that your user may use it`));
+      checks.push(check('provider.engine', 'Container engine for kind', 'fail', `${engine.tool.path} found (${engine.via}), but the engine is not usable: ${engine.problem ?? 'no answer'}`, `start the ${engine.tool.name} engine (e.g. sudo systemctl start ${engine.tool.name}) and check that your user may use it`));
     } else {
-      checks.push(check('provider.engine', 'Container engine for kind', 'pass', `${engine.tool.name} at ${engine.tool.path} is running`));
+      checks.push(check('provider.engine', 'Container engine for kind', 'pass', `${engine.tool.name} at ${engine.tool.path} is running (${engine.via === 'autodetect' ? 'autodetected as kind does' : 'KIND_EXPERIMENTAL_PROVIDER'}${engine.tool.versionText === null ? '' : `; ${engine.tool.versionText}`})`));
     }
   }
   for (const tool of facts.tools) {
     const id = `provider.${tool.name}`;
-    const title = tool.name === 'kind' ? 'kind' : tool.name;
+    const title = tool.name;
     if (tool.path === null) {
-      checks.push(check(id, title, 'fail', `${tool.name} not found${tool.name === 'kind' ? ' (KIND setting or PATH)' : ' on PATH'}`, installHint(tool.name)));
+      if (tool.name === 'kind' && facts.kind?.autoInstall === true && tool.failure === null) {
+        checks.push(check(id, title, 'warn', `kind not found (KIND setting, PATH, ${facts.kind.managedPath}); up will download the pinned kind ${KIND_VERSION} there (KIND_AUTO_INSTALL=true)`, 'or install it now: local-up tools install kind'));
+      } else {
+        checks.push(check(id, title, 'fail', tool.failure ?? `${tool.name} not found${tool.name === 'kind' ? ` (KIND setting, PATH, ${facts.kind?.managedPath ?? 'TOOLS_DIR'})` : ' on PATH'}`, installHint(tool.name)));
+      }
     } else if (tool.failure !== null) {
       checks.push(check(id, title, 'fail', tool.failure, `check that ${tool.path} is a working ${tool.name}`));
     } else {
@@ -85,9 +83,9 @@ export function evaluateProvider(facts: ProviderFacts): Check[] {
 function installHint(name: string): string {
   switch (name) {
     case 'kind':
-      return 'install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation) or set KIND to its path';
+      return `run \`local-up tools install kind\` (downloads the pinned kind ${KIND_VERSION}, checksum verified), install kind yourself (https://kind.sigs.k8s.io/docs/user/quick-start/#installation), or set KIND to its path`;
     case 'kubectl':
-      return 'install kubectl (https://kubernetes.io/docs/tasks/tools/)';
+      return 'install kubectl (https://kubernetes.io/docs/tasks/tools/) or set KUBECTL to its path';
     case 'etcd':
       return 'install etcd (Debian: apt-get install etcd-server) or put it on PATH';
     default:

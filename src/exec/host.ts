@@ -2,6 +2,7 @@
 // (through the container engine's exec), or the lab VM. Code that inspects a
 // kernel takes a Host, never the file system directly.
 import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { RunOptions, RunResult, Runner } from './runner.js';
 
@@ -21,8 +22,17 @@ export interface Host {
 }
 
 export class LocalHost implements Host {
-  readonly description = 'this machine';
-  constructor(private readonly runner: Runner) {}
+  readonly description: string;
+  /**
+   * @param root where this machine's files are read (HOST_ROOT): "/" normally, "/host" when
+   * kube-local-up runs in a container with the host's root mounted there. Commands are not affected.
+   */
+  constructor(
+    private readonly runner: Runner,
+    private readonly root: string = '/',
+  ) {
+    this.description = root === '/' ? 'this machine' : `this machine (files under ${root})`;
+  }
 
   run(file: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
     return this.runner.run(file, args, options);
@@ -30,7 +40,7 @@ export class LocalHost implements Host {
 
   async readFile(path: string, options: ReadOptions = {}): Promise<string | null> {
     try {
-      const bytes = await readFile(path);
+      const bytes = await readFile(join(this.root, path));
       return (options.gunzip === true ? gunzipSync(bytes) : bytes).toString('utf8');
     } catch {
       return null;
@@ -39,7 +49,7 @@ export class LocalHost implements Host {
 
   async listDir(path: string): Promise<string[] | null> {
     try {
-      return await readdir(path);
+      return await readdir(join(this.root, path));
     } catch {
       return null;
     }

@@ -31,7 +31,10 @@ export type FindingKind =
   | 'unexpected-real-server'
   | 'weight-mismatch'
   | 'forward-mismatch'
-  | 'draining-real-server';
+  | 'draining-real-server'
+  // Live mode only (src/ipvs/live.ts): the node's kube-ipvs0 dummy interface.
+  | 'missing-kube-ipvs0-address'
+  | 'unexpected-kube-ipvs0-address';
 
 /** Failures make the check fail; warnings (draining real servers) do not. */
 export type FindingSeverity = 'failure' | 'warning';

@@ -159,6 +159,12 @@ export const BOUNDARIES = {
     fact: 'newest Kubernetes minor kube-local-up has checked its tables against (kind v0.33.0 ships v1.37.0)',
     source: 'kind v0.33.0 release notes (see src/kind/images.ts)',
   },
+  // --- the local provider (host processes) ----------------------------------------------------
+  localProviderOldest: {
+    minor: 27,
+    fact: 'oldest Kubernetes the local provider runs: the kubelet reads containerRuntimeEndpoint from its KubeletConfiguration (and KubeSchedulerConfiguration v1 exists, since 1.25)',
+    source: 'kubernetes/kubernetes PR #112136 ("kubelet: migrate container runtime endpoint flag to config", v1.27); siderolabs/talos PR #7650 ("moved to the kubelet config only in Kubernetes 1.27")',
+  },
   // --- kubeadm ------------------------------------------------------------------------------
   kubeadmOldest: {
     minor: 8,

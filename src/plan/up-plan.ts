@@ -19,7 +19,11 @@ export interface UpPlan {
   readonly steps: readonly PlanStep[];
 }
 
-export function planUp(settings: Settings): UpPlan {
+/**
+ * @param providerCreate the provider's own account of its create step (Provider.describeCreate:
+ * the exact command line and generated config); a generic description when absent.
+ */
+export function planUp(settings: Settings, providerCreate?: readonly string[]): UpPlan {
   const ipvs = settings.proxyMode === 'ipvs';
   const v = formatKubeVersion(settings.kubeVersion);
   const steps: PlanStep[] = [];
@@ -47,7 +51,7 @@ export function planUp(settings: Settings): UpPlan {
       phase: 'cluster',
       title: `Create the kind cluster "${settings.clusterName}"`,
       details: [
-        `kind create cluster --name ${settings.clusterName} --kubeconfig ${settings.kubeconfigOut} --config <generated>`,
+        ...(providerCreate ?? [`kind create cluster --name ${settings.clusterName} --kubeconfig ${settings.kubeconfigOut} --config <generated>`]),
         `1 control-plane node and ${settings.kindWorkers} worker(s), Kubernetes ${v}, networking.kubeProxyMode: ${settings.proxyMode}`,
         `service subnet ${settings.serviceCidr}, pod subnet ${settings.clusterCidr}, IP family ${settings.ipFamily}`,
       ],
@@ -56,7 +60,7 @@ export function planUp(settings: Settings): UpPlan {
     steps.push({
       phase: 'cluster',
       title: 'Start the control plane and kubelet as host processes',
-      details: [
+      details: providerCreate ?? [
         'etcd → kube-apiserver → kube-controller-manager → kube-scheduler → kubelet on containerd, each waiting for real readiness',
         `service range ${settings.serviceCidr}, logs in ${settings.logDir}`,
       ],

@@ -1,51 +1,73 @@
-// `local-up assert` (offline mode): reads a node's IPVS table and the cluster's
+// `local-up assert`. Offline mode (here): reads a node's IPVS table and the cluster's
 // Services/EndpointSlices from files, computes what kube-proxy should have
 // programmed and reports every difference. The comparison itself is the pure
 // checkNodeIpvs(); only file reading and writing live here, so a live mode
-// (kubectl + a Host) can feed the same core.
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+// (assert-live.ts, loaded only when used: it brings kubectl's adapter) feeds the same core.
 import { performance } from 'node:perf_hooks';
 import { ExitCode, LocalUpError, isLocalUpError, usageError } from '../../errors.js';
 import { checkNodeIpvs } from '../../ipvs/diff.js';
 import type { IpvsSourceFormat, IpvsTable } from '../../ipvs/model.js';
 import { readIpvsText } from '../../ipvs/read.js';
 import { formatIpvsReport, ipvsCheckJson, renderJunit } from '../../ipvs/report.js';
-import { flagOption, settingsFor, stringOption } from '../args.js';
+import { DEFAULT_NODE_POD_IMAGE, NODE_POD_NAMESPACE } from '../../kube/node-pod-defaults.js';
+import { readClusterJson } from '../../kube/read.js';
+import { flagOption, listOption, settingsFor, stringOption } from '../args.js';
 import type { ParsedValues } from '../args.js';
 import type { CommandModule } from '../command.js';
 import type { Io } from '../io.js';
 import { jsonText } from '../output.js';
+import { writeJunit } from './junit-file.js';
 import { NODE_OPTIONS, familiesFor, nodeArguments, readClusterFiles, readInputFile } from './ipvs-expect.js';
 
 const IPVS_FORMATS: readonly IpvsSourceFormat[] = ['ipvsadm-list', 'ipvsadm-save', 'proc'];
 
 export const command: CommandModule = {
-  usage: '--ipvs FILE --cluster FILE --node-name NAME --node-ip IP... [--hz N] [--format F] [--family IPv4|IPv6|dual] [--json] [--junit FILE]',
-  description: `Proves kube-proxy programmed IPVS correctly on one node (offline mode): reads the node's
-table from --ipvs (ipvsadm -Ln, ipvsadm -Sn or /proc/net/ip_vs), computes the table kube-proxy
-should have programmed from --cluster (kubectl get services,endpointslices -A -o json), and
-reports every difference grouped by Service port: missing or unexpected virtual servers and real
-servers, scheduler, persistence and weight mismatches. Real servers left at weight 0 are
-draining (a warning). Virtual servers nobody expects inside IPVS_EXCLUDE_CIDRS are left alone.
+  usage: '[--kubeconfig FILE] [--all-nodes | --host local] [--node-name NAME] [--json] [--junit FILE]  |  --ipvs FILE --cluster FILE --node-name NAME --node-ip IP... [--hz N] [--format F] [--family IPv4|IPv6|dual] [--json] [--junit FILE]',
+  description: `Proves kube-proxy programmed IPVS correctly: computes the table kube-proxy should have programmed
+from the cluster's Services and EndpointSlices and reports every difference grouped by Service
+port: missing or unexpected virtual servers and real servers, scheduler, persistence and weight
+mismatches, and (live) Service addresses missing from kube-ipvs0. Real servers left at weight 0
+are draining (a warning). Virtual servers nobody expects inside IPVS_EXCLUDE_CIDRS are left alone.
 
-Exit status: 0 the table matches, 1 it does not, 2 bad input.
-With --json: {"node", "families", "ok", "failures", "warnings", "counts", "kubeIpvs0Addresses",
-"services": [{"service", "label", "virtualServers", "ok", "findings": [{"kind", "severity",
-"virtualServer", "realServer", "expected", "actual", "message"}]}], "notes"}.
+Live mode (no --ipvs/--cluster): reads the cluster with kubectl (--kubeconfig, default: the state
+file's kubeconfig, else KUBECONFIG_OUT) and each node's /proc/net/ip_vs (HZ from the kernel config
+when readable) and \`ip -o addr\` through:
+  - the provider, for a cluster \`up\` created (kind: the engine's exec into each node container);
+  - --host local: this machine (one node, named by --node-name, else the cluster's only node);
+  - --all-nodes: for a cluster kube-local-up did not create, a short-lived pod per node with
+    hostNetwork (no privilege; image --pod-image, namespace ${NODE_POD_NAMESPACE}), reached with
+    \`kubectl exec\` and deleted afterwards, also after a failure or Ctrl-C. A pod named by
+    kube-local-up is used rather than \`kubectl debug node\`, whose generated pod name could leak
+    on interruption and whose host-network use depends on kubectl's --profile.
+--node-name limits a live run to one node.
+
+Offline mode: the node's table from --ipvs (ipvsadm -Ln, ipvsadm -Sn or /proc/net/ip_vs) and the
+cluster from --cluster (kubectl get services,endpointslices -A -o json), for one node.
+
+Exit status: 0 every table matches, 1 one does not, 2 bad input, 3 the cluster or a node cannot
+be read. With --json, offline: {"node", "families", "ok", "failures", "warnings", "counts",
+"kubeIpvs0Addresses", "services": [{"service", "label", "virtualServers", "ok", "findings": [{"kind",
+"severity", "virtualServer", "realServer", "expected", "actual", "message"}]}], "notes"}; live:
+{"ok", "kubeconfig", "nodes": [that object per node]}.
 With --junit FILE: also writes JUnit XML (one testsuite per node, one testcase per Service port).`,
   options: {
-    ipvs: { type: 'string', value: 'FILE', description: "the node's IPVS table: ipvsadm -Ln, ipvsadm -Sn or /proc/net/ip_vs output" },
+    ipvs: { type: 'string', value: 'FILE', description: "offline: the node's IPVS table: ipvsadm -Ln, ipvsadm -Sn or /proc/net/ip_vs output" },
     ...NODE_OPTIONS,
-    hz: { type: 'string', value: 'N', description: "the node kernel's HZ, to read /proc/net/ip_vs persistence timeouts (jiffies) as seconds" },
-    format: { type: 'string', value: 'FORMAT', description: `the form of --ipvs: ${IPVS_FORMATS.join(', ')} (default: detected)` },
+    hz: { type: 'string', value: 'N', description: "offline: the node kernel's HZ, to read /proc/net/ip_vs persistence timeouts (jiffies) as seconds" },
+    format: { type: 'string', value: 'FORMAT', description: `offline: the form of --ipvs: ${IPVS_FORMATS.join(', ')} (default: detected)` },
+    kubeconfig: { type: 'string', value: 'FILE', description: "live: the cluster's kubeconfig (default: the state file's, else KUBECONFIG_OUT)" },
+    host: { type: 'string', value: 'local', description: 'live: read the table on this machine (the node kube-proxy runs on)' },
+    'all-nodes': { type: 'boolean', description: 'live: read every node through a short-lived host-network pod (clusters up did not create)' },
+    'pod-image': { type: 'string', value: 'IMAGE', description: `live, --all-nodes: the helper pod's image (needs cat, ip, zcat; default ${DEFAULT_NODE_POD_IMAGE})` },
     json: { type: 'boolean', description: 'print the result as JSON' },
     junit: { type: 'string', value: 'FILE', description: 'write the result as JUnit XML to FILE' },
   },
   settings: true,
   async run(io, commandLine) {
     const { values } = commandLine;
-    const settings = settingsFor(io, commandLine).values;
+    const resolved = settingsFor(io, commandLine);
+    if (stringOption(values, 'ipvs') === undefined && listOption(values, 'cluster').length === 0) return (await import('./assert-live.js')).runLive(io, commandLine, resolved);
+    const settings = resolved.values;
     const node = nodeArguments(values);
     const families = familiesFor(values, settings.ipFamily);
     const junitFile = stringOption(values, 'junit');
@@ -94,13 +116,5 @@ function readTableFile(io: Io, values: ParsedValues): IpvsTable {
       });
     }
     throw error;
-  }
-}
-
-function writeJunit(io: Io, file: string, xml: string): void {
-  try {
-    writeFileSync(resolve(io.cwd, file), xml);
-  } catch (error) {
-    throw usageError(`--junit ${file}: cannot write (${(error as Error).message})`, 'give a path in an existing, writable folder');
   }
 }

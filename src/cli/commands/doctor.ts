@@ -16,13 +16,14 @@ and what to do if not: the proxy mode for the Kubernetes version (SupportIPVSPro
 deprecation), the kernel (IPVS support and every required module: loaded, built in, loadable
 or absent), ipset/iptables/modprobe/conntrack, privileges to load modules, and the provider's tools.
 IPVS checks run whatever KUBE_PROXY_MODE says; \`up\` only requires them in ipvs mode.
-Exit 0 when nothing fails, 1 when a check fails.`,
+Problems with the provider's tools (container engine, kind, kubectl, kube binaries) are shown as
+warnings: they stop \`up\`, not IPVS. Exit 0 when nothing fails, 1 when a check fails.`,
   options: { json: { type: 'boolean', description: 'print only JSON: {"ok", "checks": [{"id", "title", "status", "detail", "fix"}]}' } },
   settings: true,
   async run(io, commandLine) {
     const json = flagOption(commandLine.values, 'json');
     const { values: settings } = settingsFor(io, commandLine);
-    const deps = { host: new LocalHost(io.runner), runner: io.runner, env: io.env, uid: process.getuid?.() ?? -1 };
+    const deps = { host: new LocalHost(io.runner, settings.hostRoot), runner: io.runner, env: io.env, uid: process.getuid?.() ?? -1 };
     const facts = await withProgress(io, 'Reading the kernel, tools and privileges', () => gatherDoctorFacts(settings, deps), { quiet: json || !io.interactive });
     const report = evaluateDoctor(settings, facts);
     if (json) {

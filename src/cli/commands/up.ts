@@ -1,28 +1,57 @@
-import { ExitCode, unavailableError } from '../../errors.js';
+import { ExitCode, isLocalUpError } from '../../errors.js';
+import { discardLog } from '../../log/run-log.js';
 import { planUp, renderPlan } from '../../plan/up-plan.js';
+import { loadProvider } from '../../providers/provider.js';
+import { providerContext } from '../../steps/cluster.js';
+import { runUp } from '../../steps/up.js';
 import { flagOption, settingsFor } from '../args.js';
 import type { CommandModule } from '../command.js';
 import { jsonText } from '../output.js';
 
 export const command: CommandModule = {
-  usage: '[--dry-run] [--json] [setting flags]',
-  description: `Brings up a local cluster with kube-proxy in KUBE_PROXY_MODE, then proves the mode and the IPVS
-table. With --dry-run it resolves the settings and prints the ordered plan for the chosen provider
-and mode, touching nothing.`,
+  usage: '[--dry-run [--json]] [--retain] [--reuse] [setting flags]',
+  description: `Brings up a local cluster with kube-proxy in KUBE_PROXY_MODE, then proves it: preflight (doctor's
+checks for the provider; in ipvs mode every kernel check must pass, and missing IPVS modules are
+loaded on this host, whose kernel kind nodes share) → create the cluster (kind: \`kind create
+cluster\` with a generated config kept in STATE_DIR/CLUSTER_NAME/ and a private kubeconfig at
+KUBECONFIG_OUT) → wait for the kube-proxy DaemonSet and CoreDNS (READY_TIMEOUT) → prove the mode:
+kube-proxy's configured mode and /proxyMode (port 10249) on every node → in ipvs mode, assert every
+node's IPVS table (/proc/net/ip_vs) and kube-ipvs0 addresses against every Service and
+EndpointSlice → a summary with the kubeconfig, the export line and how to tear down.
+
+When kind is missing, the pinned release is downloaded into TOOLS_DIR (checksum verified) unless
+KIND_AUTO_INSTALL=false. A cluster of the same name is an error unless --reuse. A failed or
+interrupted run (Ctrl-C) deletes what it created unless --retain. Progress goes to stderr (a task
+list on a terminal, plain lines otherwise), the summary to stdout, every command's output to a log
+file in LOG_DIR.
+
+Exit status: 0 up and proven, 1 a check failed (kube-proxy not ready, wrong mode, IPVS mismatch),
+2 bad settings or the cluster exists, 3 something this machine lacks, 130 interrupted.
+With --dry-run: print the plan (the exact kind command line and generated config) and touch nothing.`,
   options: {
     'dry-run': { type: 'boolean', description: 'print the plan and change nothing' },
     json: { type: 'boolean', description: 'with --dry-run: print the plan as JSON' },
+    retain: { type: 'boolean', description: 'keep what a failed run created, for debugging (kind --retain)' },
+    reuse: { type: 'boolean', description: 'use an existing cluster of that name instead of failing' },
   },
   settings: true,
   async run(io, commandLine) {
-    const { values: settings } = settingsFor(io, commandLine);
-    const plan = planUp(settings);
-    if (flagOption(commandLine.values, 'dry-run')) {
-      io.out(flagOption(commandLine.values, 'json') ? jsonText(plan) : renderPlan(plan));
+    const resolved = settingsFor(io, commandLine);
+    const { values } = commandLine;
+    const retain = flagOption(values, 'retain');
+    if (flagOption(values, 'dry-run')) {
+      let create: readonly string[] | undefined;
+      try {
+        const provider = await loadProvider(resolved.values.provider);
+        create = provider.describeCreate(providerContext({ io, resolved, log: discardLog, retain }));
+      } catch (error) {
+        // A provider missing from this build still gets the generic plan.
+        if (!isLocalUpError(error) || error.exitCode !== ExitCode.unavailable) throw error;
+      }
+      const plan = planUp(resolved.values, create);
+      io.out(flagOption(values, 'json') ? jsonText(plan) : renderPlan(plan));
       return ExitCode.ok;
     }
-    throw unavailableError(`up with provider ${settings.provider} is not available in this version yet`, {
-      hint: 'run `local-up up --dry-run` to see the plan; `local-up doctor` checks this machine',
-    });
+    return runUp(io, resolved, { retain, reuse: flagOption(values, 'reuse') });
   },
 };

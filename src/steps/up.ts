@@ -1,0 +1,249 @@
+// `up` for every provider: preflight → modules → create → wait for kube-proxy
+// and CoreDNS → prove the mode on every node → IPVS assertions → summary.
+// A failed or interrupted run deletes what it created (unless --retain), and a
+// state file records what exists so `down`, `status` and `logs` find it.
+import { formatKubeVersion } from '../config/kube-version.js';
+import type { ResolvedSettings } from '../config/resolve.js';
+import type { Io } from '../cli/io.js';
+import { runSteps } from '../cli/progress.js';
+import type { Step } from '../cli/progress.js';
+import type { Check } from '../doctor/check.js';
+import { evaluateKernel, evaluateMode, moduleStatuses } from '../doctor/evaluate.js';
+import { readKernelFacts } from '../doctor/gather.js';
+import { ExitCode, LocalUpError, formatError, isLocalUpError, unavailableError, usageError } from '../errors.js';
+import { LocalHost } from '../exec/host.js';
+import type { NodeCheck } from '../ipvs/diff.js';
+import { formatIpvsReport } from '../ipvs/report.js';
+import { loadModules } from '../kernel/load.js';
+import type { RunLog } from '../log/run-log.js';
+import { openRunLog } from '../log/run-log.js';
+import type { ClusterNode, Provider, ProviderContext } from '../providers/provider.js';
+import { loadProvider } from '../providers/provider.js';
+import type { ClusterState } from '../state/state-file.js';
+import { readClusterState, removeClusterState, writeClusterState } from '../state/state-file.js';
+import type { ModeProof } from './cluster.js';
+import { assertNodes, assertOptionsOf, assertionLine, initialState, kubectlForState, providerContext, proveProxyMode } from './cluster.js';
+
+export interface UpOptions {
+  /** Keep what a failed run created (and pass --retain to kind). */
+  readonly retain: boolean;
+  /** Use an existing cluster of that name instead of failing. */
+  readonly reuse: boolean;
+}
+
+/** The orchestrator's own key in the state file's details. */
+export const UP_PHASE_KEY = 'upPhase';
+export type UpPhase = 'creating' | 'ready' | 'reused';
+
+interface UpRun {
+  provider: Provider;
+  state: ClusterState | null;
+  /** create() was called: cleanup must call destroy(). */
+  createStarted: boolean;
+  reusing: boolean;
+  nodes: readonly ClusterNode[];
+  modes: ModeProof | null;
+  checks: readonly NodeCheck[];
+  preflightNotes: string[];
+}
+
+/** Runs `up`; returns the exit code (0) or throws a LocalUpError (1, 2, 3, 130). */
+export async function runUp(io: Io, resolved: ResolvedSettings, options: UpOptions): Promise<number> {
+  const s = resolved.values;
+  const ipvs = s.proxyMode === 'ipvs';
+  const log = openRunLog(s.logDir, 'up');
+  log.write(`local-up up: cluster ${s.clusterName}, provider ${s.provider}, KUBE_PROXY_MODE=${s.proxyMode}, Kubernetes ${formatKubeVersion(s.kubeVersion)}`);
+  const base = { io, resolved, log, retain: options.retain };
+  const ctxFor = (progress: (line: string) => void): ProviderContext => providerContext({ ...base, progress: (line) => (log.write(line), progress(line)) });
+  const run: UpRun = { provider: await loadProvider(s.provider), state: null, createStarted: false, reusing: false, nodes: [], modes: null, checks: [], preflightNotes: [] };
+  const kernelHost = new LocalHost(io.runner, s.hostRoot);
+  const saveState = async (details: Readonly<Record<string, unknown>>, phase: UpPhase) => {
+    const previous = run.state;
+    run.state = { ...(previous ?? initialState(s, {})), details: { ...details, [UP_PHASE_KEY]: phase } };
+    await writeClusterState(s.stateDir, run.state);
+  };
+
+  const steps: Step<UpRun>[] = [
+    {
+      title: `Preflight (${s.provider}, KUBE_PROXY_MODE=${s.proxyMode})`,
+      run: async (r, progress) => {
+        const ctx = ctxFor(progress);
+        requireNoFailures(evaluateMode(s), ExitCode.usage, 'the settings cannot run', 'change the settings named above (`local-up doctor` explains each)');
+        const kernel = evaluateKernel(s, await readKernelFacts(kernelHost));
+        if (ipvs) requireNoFailures(kernel, ExitCode.unavailable, `this kernel (${kernelHost.description}) cannot run kube-proxy in IPVS mode`, 'kind nodes share this kernel; `local-up doctor` shows every check');
+        const providerChecks = await r.provider.preflight(ctx);
+        requireNoFailures(providerChecks, ExitCode.unavailable, `the ${s.provider} provider cannot run here`, 'fix the checks above (`local-up doctor` shows them all); nothing was created');
+        for (const c of [...kernel, ...providerChecks].filter((c) => c.status === 'warn')) r.preflightNotes.push(`${c.title}: ${c.detail}`);
+        r.preflightNotes.forEach((note) => progress(`warning: ${note}`));
+
+        const recorded = await readClusterState(s.stateDir, s.clusterName);
+        const exists = await r.provider.exists(ctx);
+        if (recorded !== null || exists) {
+          const what = recorded !== null ? `kube-local-up already created a cluster named "${s.clusterName}" (${recorded.provider}, ${recorded.createdAt})` : `a ${s.provider} cluster named "${s.clusterName}" already exists`;
+          if (!options.reuse) {
+            throw usageError(`${what}; nothing was changed`, `use it as it is with \`local-up up --reuse\`, delete it with \`local-up down${recorded === null ? ` --name ${s.clusterName}` : ''}\`, or pick another CLUSTER_NAME (--name)`);
+          }
+          if (!exists) throw usageError(`${what}, but the cluster is gone`, 'delete the stale record with `local-up down`, then run up again');
+          r.reusing = true;
+          r.state = recorded;
+          if (recorded === null) await saveState({}, 'reused');
+          progress(`reusing the existing cluster "${s.clusterName}" (--reuse)`);
+        }
+      },
+    },
+    {
+      title: 'Load the IPVS kernel modules on this host',
+      skip: () => (!ipvs ? `KUBE_PROXY_MODE=${s.proxyMode}` : false),
+      run: async (_r, progress) => {
+        const facts = await readKernelFacts(kernelHost);
+        if ('error' in facts) throw unavailableError(facts.error);
+        if (!moduleStatuses(facts, s.scheduler).some((m) => m.state === 'loadable')) {
+          progress('every module is loaded or built in');
+          return;
+        }
+        const result = await loadModules(
+          s.scheduler,
+          { host: kernelHost, runner: io.runner, elevation: { uid: process.getuid?.() ?? -1, interactive: io.stdinIsTTY, env: io.env }, signal: io.signal },
+          { persist: false },
+        );
+        progress(`loaded ${result.loaded.join(', ')}`);
+      },
+    },
+    {
+      title: `Create the ${s.provider} cluster "${s.clusterName}"`,
+      skip: (r) => (r.reusing ? 'reusing the existing cluster (--reuse)' : false),
+      run: async (r, progress) => {
+        const ctx = ctxFor(progress);
+        await saveState({}, 'creating');
+        r.createStarted = true;
+        const details = await r.provider.create(ctx, (partial) => saveState(partial, 'creating'));
+        await saveState(details, 'ready');
+      },
+    },
+    {
+      title: 'Wait for kube-proxy on every node and CoreDNS',
+      run: async (r, progress) => r.provider.waitReady(ctxFor(progress), requireState(r)),
+    },
+    {
+      title: `Prove kube-proxy runs in ${s.proxyMode} mode on every node`,
+      run: async (r, progress) => {
+        const ctx = ctxFor(progress);
+        const state = requireState(r);
+        r.nodes = await r.provider.nodes(ctx, state);
+        r.modes = await proveProxyMode(r.provider, ctx, state, r.nodes, s.proxyMode);
+        for (const node of r.modes.nodes) progress(`${node.node}: /proxyMode = ${node.endpoint.mode ?? `no answer (${node.endpoint.error ?? ''})`}`);
+        if (!r.modes.ok) {
+          throw new LocalUpError(ExitCode.failed, `kube-proxy does not run in ${s.proxyMode} mode everywhere`, {
+            details: r.modes.problems.join('\n'),
+            hint: 'kube-proxy falls back or exits when the kernel lacks IPVS: `local-up logs` collects its log',
+          });
+        }
+      },
+    },
+    {
+      title: 'Assert the IPVS table on every node',
+      skip: () => (!ipvs ? `KUBE_PROXY_MODE=${s.proxyMode}` : false),
+      run: async (r, progress) => {
+        const kubectl = kubectlForState(io, requireState(r).kubeconfig, log);
+        r.checks = await assertNodes(kubectl, r.nodes, assertOptionsOf(s), (node) => progress(`reading ${node}`));
+        for (const c of r.checks) {
+          log.write(formatIpvsReport(c));
+          progress(`${c.node}: ${assertionLine(c)}`);
+        }
+        if (r.checks.some((c) => !c.diff.ok)) {
+          io.out(r.checks.map(formatIpvsReport).join('\n'));
+          const failed = r.checks.filter((c) => !c.diff.ok).map((c) => c.node);
+          throw new LocalUpError(ExitCode.failed, `the IPVS table does not match the Services on ${failed.join(', ')} (report above)`, {
+            hint: 'each FAIL line names the Service port and what differs; run up with --retain to keep the cluster, then `local-up logs`',
+          });
+        }
+      },
+    },
+  ];
+
+  try {
+    await runSteps(io, steps, run);
+  } catch (error) {
+    await cleanUpAfterFailure(io, resolved, log, run, options);
+    if (io.signal.aborted) {
+      throw new LocalUpError(ExitCode.interrupted, 'interrupted', { hint: `${run.createStarted && !options.retain ? 'what this run created was deleted; ' : ''}log: ${log.path}` });
+    }
+    throw withLog(error, log);
+  }
+  io.out(renderSummary(resolved, run, log));
+  return ExitCode.ok;
+}
+
+function requireNoFailures(checks: readonly Check[], code: (typeof ExitCode)[keyof typeof ExitCode], message: string, hint: string): void {
+  const failed = checks.filter((c) => c.status === 'fail');
+  if (failed.length === 0) return;
+  throw new LocalUpError(code, message, {
+    details: failed.map((c) => `FAIL ${c.id}: ${c.title}: ${c.detail}${c.fix === null ? '' : `\n     fix: ${c.fix}`}`).join('\n'),
+    hint,
+  });
+}
+
+function requireState(run: UpRun): ClusterState {
+  if (run.state === null) throw new Error('up: no cluster state after the create step');
+  return run.state;
+}
+
+/** Deletes what this run created (not a reused cluster), unless --retain; never throws. */
+async function cleanUpAfterFailure(io: Io, resolved: ResolvedSettings, log: RunLog, run: UpRun, options: UpOptions): Promise<void> {
+  const s = resolved.values;
+  if (!run.createStarted) return;
+  if (options.retain) {
+    io.err(`kept the cluster "${s.clusterName}" (--retain); inspect it with KUBECONFIG=${s.kubeconfigOut}, delete it with: local-up down\n`);
+    return;
+  }
+  io.err(`cleaning up: deleting the ${s.provider} cluster "${s.clusterName}" this run created (--retain keeps it)\n`);
+  // Ctrl-C already aborted io.signal: cleanup gets its own, so its commands run.
+  const ctx = providerContext({ io, resolved, log, signal: new AbortController().signal, progress: (line) => log.write(`cleanup: ${line}`) });
+  try {
+    await run.provider.destroy(ctx, run.state);
+    await removeClusterState(s.stateDir, s.clusterName);
+    log.write('cleanup: done');
+  } catch (error) {
+    log.write(`cleanup failed: ${(error as Error).message}`);
+    io.err(`${isLocalUpError(error) ? formatError(error) : String(error)}\ncleanup failed; the state file was kept: run \`local-up down\` to finish\n`);
+  }
+}
+
+function withLog(error: unknown, log: RunLog): unknown {
+  if (!isLocalUpError(error)) return error;
+  const hint = `${error.hint === undefined ? '' : `${error.hint}\n`}log: ${log.path}`;
+  return new LocalUpError(error.exitCode, error.message, { hint, ...(error.details === undefined ? {} : { details: error.details }), cause: error });
+}
+
+export function renderSummary(resolved: ResolvedSettings, run: UpRun, log: RunLog): string {
+  const s = resolved.values;
+  const state = run.state;
+  const kubeconfig = state?.kubeconfig ?? s.kubeconfigOut;
+  const lines = [
+    `Cluster "${s.clusterName}" is ${run.reusing ? 'up (reused)' : 'up'}: ${s.provider}, Kubernetes ${formatKubeVersion(s.kubeVersion)}, kube-proxy in ${s.proxyMode} mode`,
+    '',
+    `  kubeconfig  ${kubeconfig}`,
+    `              export KUBECONFIG=${kubeconfig}`,
+  ];
+  const modes = run.modes;
+  if (modes !== null) {
+    lines.push(`  mode        ${modes.configured.source}: ${modes.configured.mode === '' ? '(default)' : modes.configured.mode}`);
+    for (const node of modes.nodes) {
+      const check = run.checks.find((c) => c.node === node.node);
+      lines.push(`  node        ${node.node}: /proxyMode ${node.endpoint.mode ?? 'no answer'}${check === undefined ? '' : `; IPVS ${assertionLine(check)}`}`);
+    }
+  }
+  lines.push(
+    s.proxyMode === 'ipvs'
+      ? `  assertions  ${run.checks.every((c) => c.diff.ok) ? 'PASS' : 'FAIL'}: IPVS table checked against every Service and EndpointSlice on ${run.checks.length} node${run.checks.length === 1 ? '' : 's'}`
+      : `  assertions  IPVS assertions skipped (KUBE_PROXY_MODE=${s.proxyMode})`,
+  );
+  for (const note of run.preflightNotes) lines.push(`  warning     ${note}`);
+  lines.push(
+    `  logs        ${log.path}`,
+    `              more (kind logs, IPVS tables, ipsets, kube-proxy): local-up logs  (npm run logs)`,
+    `  status      local-up status  (npm run status)`,
+    `  tear down   local-up down  (npm run down)`,
+  );
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,177 @@
+// Drives the stand-in kind, docker and kubectl (test/stand-ins/): builds their
+// shared world, a bin folder with only the chosen stand-ins, a kernel root with
+// IPVS loaded (for HOST_ROOT), and reads back what the stand-ins recorded.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { BIN, ROOT, tempDir } from './cli.js';
+import type { CliResult } from './cli.js';
+import { KERNEL_FIXTURES } from './fixture-host.js';
+
+export const STAND_INS = join(ROOT, 'test', 'stand-ins');
+export const STAND_IN_FIXTURES = join(ROOT, 'test', 'fixtures', 'stand-ins');
+export type StandInTool = 'kind' | 'docker' | 'kubectl';
+
+export const standInFixture = (name: string): string => readFileSync(join(STAND_IN_FIXTURES, name), 'utf8');
+
+export interface WorldOptions {
+  engineRunning?: boolean;
+  create?: 'ok' | 'fail' | 'hang';
+  kubeProxyReady?: boolean;
+  kubeProxyLog?: string;
+  /** /proc/net/ip_vs text on every node (default: the fresh-cluster table). */
+  ipvsText?: string;
+  /** Per-node overrides: { ipvsText?, kubeIpvs0?, proxyMode? }. */
+  overrides?: Record<string, Record<string, unknown>>;
+  /** Clusters that exist before the test (not created by kube-local-up). */
+  clusters?: Record<string, unknown>;
+  services?: unknown;
+}
+
+export const FRESH_KUBE_IPVS0 = ['10.96.0.1', '10.96.0.10'];
+
+/** The parts of world.json the tests read or change (see test/stand-ins/world.mjs). */
+export interface WorldNode {
+  name: string;
+  files: Record<string, string>;
+  [key: string]: unknown;
+}
+export interface WorldCluster {
+  nodes: WorldNode[];
+  pods: Record<string, unknown>;
+  services?: unknown;
+  [key: string]: unknown;
+}
+export interface WorldJson {
+  clusters: Record<string, WorldCluster>;
+  [key: string]: unknown;
+}
+
+export interface World {
+  readonly dir: string;
+  read(): WorldJson;
+  write(world: WorldJson): void;
+  calls(tool?: StandInTool): { tool: string; argv: string[]; pid: number; stdin?: string }[];
+  /** Stand-in processes that are still alive. */
+  livePids(): number[];
+}
+
+export function makeWorld(options: WorldOptions = {}): World {
+  const dir = tempDir('local-up-world-');
+  const file = join(dir, 'world.json');
+  const world = {
+    engine: { running: options.engineRunning ?? true },
+    kind: { create: options.create ?? 'ok' },
+    nodeTemplate: { ipvsText: options.ipvsText ?? standInFixture('proc-net-ip_vs-fresh.txt'), kubeIpvs0: FRESH_KUBE_IPVS0, hz: 250, overrides: options.overrides ?? {} },
+    clusterTemplate: {
+      kubeProxyReady: options.kubeProxyReady ?? true,
+      kubeProxyLog: options.kubeProxyLog ?? '',
+      services: options.services ?? JSON.parse(standInFixture('cluster-fresh.json')),
+    },
+    clusters: options.clusters ?? {},
+  };
+  writeFileSync(file, JSON.stringify(world, null, 2));
+  return {
+    dir,
+    read: () => JSON.parse(readFileSync(file, 'utf8')) as WorldJson,
+    write: (value) => writeFileSync(file, JSON.stringify(value, null, 2)),
+    calls(tool) {
+      const path = join(dir, 'calls.jsonl');
+      if (!existsSync(path)) return [];
+      const all = readFileSync(path, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+      return tool === undefined ? all : all.filter((c) => c.tool === tool);
+    },
+    livePids() {
+      const path = join(dir, 'pids.txt');
+      if (!existsSync(path)) return [];
+      return readFileSync(path, 'utf8').split('\n').filter((l) => l !== '').map(Number).filter(isAlive);
+    },
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A folder holding only the chosen stand-ins (symlinks), to put first on PATH. */
+export function standInBin(tools: readonly StandInTool[] = ['kind', 'docker', 'kubectl']): string {
+  const dir = tempDir('local-up-bin-');
+  for (const tool of tools) symlinkSync(join(STAND_INS, tool), join(dir, tool));
+  return dir;
+}
+
+/** A root with the Debian 6.1 kernel's files as recorded in the lab after the IPVS modules were loaded. */
+export function ipvsKernelRoot(): string {
+  const root = tempDir('local-up-hostroot-');
+  const d = join(KERNEL_FIXTURES, 'debian-6.1.0-56-amd64');
+  const read = (name: string) => readFileSync(join(d, name), 'utf8');
+  const release = read('osrelease').trim();
+  const put = (path: string, text: string) => {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  };
+  put('proc/sys/kernel/osrelease', `${release}\n`);
+  put('proc/modules', read('proc-modules-after'));
+  put(`lib/modules/${release}/modules.builtin`, read('modules.builtin'));
+  put(`lib/modules/${release}/modules.dep`, read('modules.dep.subset'));
+  put(`boot/config-${release}`, read('config.subset'));
+  for (const name of read('sys-module-after').split('\n').filter((l) => l !== '')) mkdirSync(join(root, 'sys', 'module', name), { recursive: true });
+  return root;
+}
+
+export interface StandInEnvOptions {
+  tools?: readonly StandInTool[];
+  hostRoot?: string;
+  extra?: Record<string, string | undefined>;
+}
+
+/** A minimal environment: the stand-ins first on PATH, node, a private HOME/STATE_DIR. */
+export function standInEnv(world: World, options: StandInEnvOptions = {}): Record<string, string | undefined> {
+  const home = tempDir('local-up-home-');
+  return {
+    PATH: [standInBin(options.tools), dirname(process.execPath), '/usr/bin', '/bin'].join(':'),
+    HOME: home,
+    LANG: 'C.UTF-8',
+    STANDIN_STATE: world.dir,
+    STATE_DIR: join(home, 'state'),
+    HOST_ROOT: options.hostRoot ?? ipvsKernelRoot(),
+    KIND_AUTO_INSTALL: 'false',
+    READY_TIMEOUT: '5',
+    ...options.extra,
+  };
+}
+
+/** Runs the built CLI as a process; `during` may act on it while it runs (e.g. send SIGINT). */
+export function runCli(argv: readonly string[], env: Record<string, string | undefined>, during?: (child: ReturnType<typeof spawn>) => void, timeoutMs = 90_000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...argv], { env: env as NodeJS.ProcessEnv, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += String(chunk)));
+    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`local-up ${argv.join(' ')} did not finish within ${timeoutMs} ms\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal === null ? 1 : 128), stdout, stderr });
+    });
+    during?.(child);
+  });
+}
+
+/** Polls until `condition` holds (for waiting on a stand-in's marker file). */
+export async function waitFor(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
