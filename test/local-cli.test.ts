@@ -7,7 +7,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { readLocalDetails } from '../src/providers/local/details.js';
-import { probePortFree } from '../src/providers/local/preflight.js';
 import type { ClusterState } from '../src/state/state-file.js';
 import { BIN, runBin } from './helpers/cli.js';
 import { processesMentioning } from './helpers/lab.js';
@@ -78,17 +77,13 @@ describe('local-up up --provider local (real process, stand-ins)', { skip }, () 
     assert.ok(!existsSync(stateFile(w)));
   });
 
-  it('up returns with the cluster running (detached from the CLI); down stops it later', async (t) => {
-    // `up` proves the mode by reading /proxyMode on kube-proxy's default port 10249 (src/steps/cluster.ts).
-    if ((await probePortFree('127.0.0.1', 10249)) !== null) {
-      t.skip('port 10249 is in use here, and up reads /proxyMode on it');
-      return;
-    }
-    const w = await world({ KUBE_PROXY_METRICS_PORT: '10249' });
-    const up = await runBin(['up'], { env: w.env, timeoutMs: 90_000 });
+  it('up --detach returns with the cluster running; down stops it later', async () => {
+    const w = await world();
+    const up = await runBin(['up', '--detach'], { env: w.env, timeoutMs: 90_000 });
     assert.equal(up.code, 0, up.stderr);
     assert.match(up.stdout, /Cluster "standin" is up: local/);
     assert.match(up.stderr, /127\.0\.0\.1: \/proxyMode = iptables/);
+    assert.doesNotMatch(up.stderr, /runs in the foreground/);
     const state = JSON.parse(readFileSync(stateFile(w), 'utf8')) as ClusterState;
     const details = readLocalDetails(state.details, 'state.json');
     for (const c of details.components) assert.ok(alive(c.pid), `${c.name} should outlive up`);
@@ -101,5 +96,52 @@ describe('local-up up --provider local (real process, stand-ins)', { skip }, () 
     assert.deepEqual(processesMentioning(w.root), []);
     assert.ok(!existsSync(stateFile(w)));
     assert.ok(!existsSync(details.layout.etcdDir));
+  });
+
+  /** Starts `up` in the foreground and resolves once the cluster is up and supervised. */
+  async function foregroundUp(w: LocalWorld) {
+    const child = spawn(process.execPath, [BIN, 'up'], { env: w.env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let stdout = '';
+    child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => void (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 90_000;
+    while (!/runs in the foreground/.test(stderr)) {
+      assert.ok(Date.now() < deadline, `up never reached the foreground:\n${stderr}`);
+      assert.equal(child.exitCode, null, `up exited early:\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const details = readLocalDetails((JSON.parse(readFileSync(stateFile(w), 'utf8')) as ClusterState).details, 'state.json');
+    return { child, exited, details, output: () => ({ stdout, stderr }) };
+  }
+
+  it('up in the foreground (like local-up-cluster.sh): Ctrl-C after start-up stops everything in reverse order, exit 130', async () => {
+    const w = await world();
+    const run = await foregroundUp(w);
+    assert.match(run.output().stdout, /Cluster "standin" is up: local/);
+    for (const c of run.details.components) assert.ok(alive(c.pid), `${c.name} runs while up supervises`);
+    run.child.kill('SIGINT');
+    const code = await run.exited;
+    assert.equal(code, 130, run.output().stderr);
+    assert.deepEqual(stopSequence(w), REVERSE);
+    for (const c of run.details.components) assert.ok(!alive(c.pid), `${c.name} (pid ${c.pid}) still runs`);
+    assert.deepEqual(processesMentioning(w.root), []);
+    assert.ok(!existsSync(stateFile(w)));
+  });
+
+  it('up in the foreground: a component dying later is reported at once with its log tail, and everything is stopped', async () => {
+    const w = await world();
+    const run = await foregroundUp(w);
+    const scheduler = run.details.components.find((c) => c.name === 'kube-scheduler');
+    assert.ok(scheduler !== undefined);
+    process.kill(scheduler.pid, 'SIGKILL');
+    const code = await run.exited;
+    const { stderr } = run.output();
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /kube-scheduler/);
+    assert.match(stderr, new RegExp(scheduler.logFile.replaceAll('/', '\\/').replaceAll('.', '\\.')));
+    assert.deepEqual(processesMentioning(w.root), []);
+    assert.ok(!existsSync(stateFile(w)));
   });
 });

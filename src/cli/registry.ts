@@ -18,6 +18,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { words: ['up'], summary: 'bring up a cluster with kube-proxy in KUBE_PROXY_MODE and prove it (--dry-run: print the plan only)', load: () => import('./commands/up.js') },
   { words: ['down'], summary: 'delete the cluster up created (idempotent)', load: () => import('./commands/down.js') },
   { words: ['status'], summary: "show the cluster, each node's kube-proxy mode and a fresh IPVS assertion summary", load: () => import('./commands/status.js') },
+  { words: ['smoke'], summary: 'prove Services work in the proxy mode: traffic spread, affinity, NodePort, UDP, DNS, scale-down, IPVS per node (JUnit)', load: () => import('./commands/smoke.js') },
   { words: ['logs'], summary: 'collect kind logs, IPVS tables, kube-ipvs0 addresses, ipsets and kube-proxy logs into LOG_DIR', load: () => import('./commands/logs.js') },
   { words: ['tools', 'install'], summary: 'download a pinned tool (kind) into TOOLS_DIR, checksum verified', load: () => import('./commands/tools-install.js') },
 ];

@@ -49,6 +49,8 @@ export interface ClusterNode {
   readonly name: string;
   /** kind: `docker exec NODE ...`; local: this machine. */
   readonly host: Host;
+  /** Where kube-proxy answers /proxyMode on this node when not on its default port (10249). */
+  readonly proxyModePort?: number;
 }
 
 /** What create() made, recorded in the state file's `details` so down/status/logs find it again. */
@@ -110,6 +112,14 @@ export interface Provider {
    * kube-ipvs0 addresses itself.
    */
   collectLogs(ctx: ProviderContext, state: ClusterState, dir: string): Promise<readonly string[]>;
+
+  /**
+   * Only for providers whose cluster lives in this process's foreground (local: host processes, like
+   * local-up-cluster.sh): after a successful `up` without --detach, keeps watching the cluster until
+   * `signal` aborts (Ctrl-C; the cluster is stopped, then 'interrupted') or a component dies (the
+   * cluster is stopped and the error names the component, with its log tail).
+   */
+  supervise?(ctx: ProviderContext, state: ClusterState, signal: AbortSignal): Promise<'interrupted'>;
 }
 
 /** The module each provider lives in, and the name of its exported Provider. */

@@ -86,8 +86,8 @@ export interface EndpointMode {
  * Asks kube-proxy on a node which mode it runs in: GET http://127.0.0.1:10249/proxyMode from
  * inside the node's network namespace (curl, else wget: kind's node image has curl, busybox wget).
  */
-export async function readProxyModeEndpoint(host: Host): Promise<EndpointMode> {
-  const url = `http://127.0.0.1:${PROXY_MODE_PORT}/proxyMode`;
+export async function readProxyModeEndpoint(host: Host, port: number = PROXY_MODE_PORT): Promise<EndpointMode> {
+  const url = `http://127.0.0.1:${port}/proxyMode`;
   const attempts: [string, string[]][] = [
     ['curl', ['-fsS', '--max-time', PROXY_MODE_FETCH_SECONDS, url]],
     ['wget', ['-q', '-T', PROXY_MODE_FETCH_SECONDS, '-O', '-', url]],
@@ -106,6 +106,8 @@ export async function readProxyModeEndpoint(host: Host): Promise<EndpointMode> {
 
 export interface NodeMode {
   readonly node: string;
+  /** The port /proxyMode was asked on (10249 unless the provider says otherwise). */
+  readonly port?: number;
   readonly endpoint: EndpointMode;
 }
 
@@ -121,7 +123,7 @@ export interface ModeProof {
 /** The configured mode and every node's /proxyMode must equal the requested mode. */
 export async function proveProxyMode(provider: Provider, ctx: ProviderContext, state: ClusterState, nodes: readonly ClusterNode[], requested: string): Promise<ModeProof> {
   const configured = await provider.configuredMode(ctx, state);
-  const modes = await Promise.all(nodes.map(async (node) => ({ node: node.name, endpoint: await readProxyModeEndpoint(node.host) })));
+  const modes = await Promise.all(nodes.map(async (node) => ({ node: node.name, port: node.proxyModePort ?? PROXY_MODE_PORT, endpoint: await readProxyModeEndpoint(node.host, node.proxyModePort) })));
   return judgeModes(requested, configured, modes);
 }
 
@@ -131,8 +133,8 @@ export function judgeModes(requested: string, configured: ModeProof['configured'
   const effective = configured.mode === '' ? 'iptables' : configured.mode;
   if (effective !== requested) problems.push(`${configured.source} says mode "${configured.mode}"${configured.mode === '' ? ' (kube-proxy\'s default, iptables)' : ''}, not "${requested}"`);
   if (nodes.length === 0) problems.push('the cluster has no nodes');
-  for (const { node, endpoint } of nodes) {
-    if (endpoint.mode === null) problems.push(`node ${node}: /proxyMode on port ${PROXY_MODE_PORT} did not answer (${endpoint.error ?? 'no answer'})`);
+  for (const { node, endpoint, port } of nodes) {
+    if (endpoint.mode === null) problems.push(`node ${node}: /proxyMode on port ${port ?? PROXY_MODE_PORT} did not answer (${endpoint.error ?? 'no answer'})`);
     else if (endpoint.mode !== requested) problems.push(`node ${node}: kube-proxy runs in "${endpoint.mode}" mode, not "${requested}" (/proxyMode)`);
   }
   return { requested, configured, nodes, ok: problems.length === 0, problems };

@@ -29,6 +29,8 @@ export interface UpOptions {
   readonly retain: boolean;
   /** Use an existing cluster of that name instead of failing. */
   readonly reuse: boolean;
+  /** Return after start-up even when the provider could keep the cluster in the foreground. */
+  readonly detach: boolean;
 }
 
 /** The orchestrator's own key in the state file's details. */
@@ -171,7 +173,20 @@ export async function runUp(io: Io, resolved: ResolvedSettings, options: UpOptio
     throw withLog(error, log);
   }
   io.out(renderSummary(resolved, run, log));
-  return ExitCode.ok;
+  const supervise = run.provider.supervise;
+  if (supervise === undefined || options.detach || run.state === null) return ExitCode.ok;
+  // Like local-up-cluster.sh: the cluster lives as long as this process; Ctrl-C stops it cleanly.
+  io.err(`The cluster runs in the foreground; Ctrl-C stops it (use \`up --detach\` to return instead).\n`);
+  // supervise() stops the cluster when it returns or throws; the record of it goes with it.
+  let outcome: 'interrupted';
+  try {
+    outcome = await supervise.call(run.provider, ctxFor((line) => io.err(`${line}\n`)), run.state, io.signal);
+  } catch (error) {
+    await removeClusterState(s.stateDir, s.clusterName);
+    throw withLog(error, log);
+  }
+  await removeClusterState(s.stateDir, s.clusterName);
+  return outcome === 'interrupted' ? ExitCode.interrupted : ExitCode.ok;
 }
 
 function requireNoFailures(checks: readonly Check[], code: (typeof ExitCode)[keyof typeof ExitCode], message: string, hint: string): void {

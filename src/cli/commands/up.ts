@@ -9,7 +9,7 @@ import type { CommandModule } from '../command.js';
 import { jsonText } from '../output.js';
 
 export const command: CommandModule = {
-  usage: '[--dry-run [--json]] [--retain] [--reuse] [setting flags]',
+  usage: '[--dry-run [--json]] [--retain] [--reuse] [--detach] [setting flags]',
   description: `Brings up a local cluster with kube-proxy in KUBE_PROXY_MODE, then proves it: preflight (doctor's
 checks for the provider; in ipvs mode every kernel check must pass, and missing IPVS modules are
 loaded on this host, whose kernel kind nodes share) → create the cluster (kind: \`kind create
@@ -27,12 +27,18 @@ file in LOG_DIR.
 
 Exit status: 0 up and proven, 1 a check failed (kube-proxy not ready, wrong mode, IPVS mismatch),
 2 bad settings or the cluster exists, 3 something this machine lacks, 130 interrupted.
-With --dry-run: print the plan (the exact kind command line and generated config) and touch nothing.`,
+With the local provider, up then stays in the foreground like local-up-cluster.sh: a component that
+dies is reported at once with its log tail and everything is stopped; Ctrl-C stops the cluster in
+reverse order (kube-proxy --cleanup included) and exits 130. --detach returns after start-up
+instead, leaving a state file so a later \`down\` stops everything.
+With --dry-run: print the plan (the exact kind command line and generated config, or every local
+component's command line in order) and touch nothing.`,
   options: {
     'dry-run': { type: 'boolean', description: 'print the plan and change nothing' },
     json: { type: 'boolean', description: 'with --dry-run: print the plan as JSON' },
     retain: { type: 'boolean', description: 'keep what a failed run created, for debugging (kind --retain)' },
     reuse: { type: 'boolean', description: 'use an existing cluster of that name instead of failing' },
+    detach: { type: 'boolean', description: 'local provider: return after start-up (a later `down` stops it) instead of staying in the foreground' },
   },
   settings: true,
   async run(io, commandLine) {
@@ -52,6 +58,6 @@ With --dry-run: print the plan (the exact kind command line and generated config
       io.out(flagOption(values, 'json') ? jsonText(plan) : renderPlan(plan));
       return ExitCode.ok;
     }
-    return runUp(io, resolved, { retain, reuse: flagOption(values, 'reuse') });
+    return runUp(io, resolved, { retain, reuse: flagOption(values, 'reuse'), detach: flagOption(values, 'detach') });
   },
 };

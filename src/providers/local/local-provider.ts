@@ -341,10 +341,7 @@ export function discoverComponents(processes: readonly { pid: number; cmdline: r
   return found;
 }
 
-/**
- * The local provider plus foreground supervision. NOTE: the Provider interface (src/providers/provider.ts)
- * has no foreground hook yet; `up` in the foreground would call supervise() after its summary.
- */
+/** The local provider; supervise() is required here (optional in the Provider interface): `up` calls it unless --detach. */
 export interface LocalProvider extends Provider {
   /**
    * Keeps the cluster in the foreground: returns 'interrupted' after `signal` aborts (Ctrl-C) and the
@@ -525,7 +522,7 @@ export function makeLocalProvider(deps: LocalProviderDeps = defaultLocalDeps): L
 
     async nodes(ctx, state): Promise<ClusterNode[]> {
       const details = readLocalDetails(state.details, 'the state file');
-      return [{ name: details.nodeName, host: new LocalHost(ctx.runner, ctx.settings.hostRoot) }];
+      return [{ name: details.nodeName, host: new LocalHost(ctx.runner, ctx.settings.hostRoot), proxyModePort: ctx.settings.kubeProxyMetricsPort }];
     },
 
     async destroy(ctx, state) {
