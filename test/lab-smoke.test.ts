@@ -109,11 +109,12 @@ describe("smoke's traffic checks on real IPVS (lab VM)", { skip: lab.skip ?? fal
     // lc: closed connections still count (inactive), so sequential requests move on: every pod answers.
     assert.equal(out.lc.ok, true, out.lc.evidence.join('\n'));
     assert.equal(new Set(out.lc.data.result.responses).size, 3, out.lc.evidence.join('\n'));
-    // sed counts only active connections: sequential requests find every pod idle and all go to one,
-    // which is why its rule checks only that a pod answered.
+    // sed counts only active connections: sequential requests usually find every pod idle and go to
+    // one, but a connection still closing can move the next one (seen: 0/1/11). That is why its rule
+    // checks only that pods answered; asserting a spread here would be a flaky test.
     assert.equal(out.sed.ok, true, out.sed.evidence.join('\n'));
     assert.equal(expectedSpread('ipvs', 'sed').rule, 'unconstrained');
-    assert.equal(new Set(out.sed.data.result.responses).size, 1, out.sed.evidence.join('\n'));
+    assert.equal(out.sed.data.result.responses.length, 12, out.sed.evidence.join('\n'));
 
     // mh: hashing the source address alone sticks; with the mh-port flag kube-proxy sets (0x10), the
     // source port is hashed too and new connections spread, hence mh's coverage rule.
