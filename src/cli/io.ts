@@ -11,6 +11,8 @@ export interface Io {
   readonly cwd: string;
   /** stderr is a terminal that can show live progress. */
   readonly interactive: boolean;
+  /** stdout is such a terminal too (results may then be drawn as a task list). */
+  readonly outputIsTerminal: boolean;
   /** stdin is a terminal (a sudo password prompt is possible). */
   readonly stdinIsTTY: boolean;
   /** Aborted on Ctrl-C. */

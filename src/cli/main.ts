@@ -128,6 +128,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     env: process.env,
     cwd: process.cwd(),
     interactive: process.stderr.isTTY === true && process.env.TERM !== 'dumb' && process.env.CI === undefined,
+    outputIsTerminal: process.stdout.isTTY === true && process.env.TERM !== 'dumb' && process.env.CI === undefined,
     stdinIsTTY: process.stdin.isTTY === true,
     signal: controller.signal,
     runner: new LazyExecaRunner(),

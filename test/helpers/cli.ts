@@ -49,6 +49,7 @@ export async function runInProcess(argv: readonly string[], options: InProcessOp
     env: options.env ?? cleanEnv(),
     cwd: options.cwd ?? ROOT,
     interactive: options.interactive ?? false,
+    outputIsTerminal: false,
     stdinIsTTY: false,
     signal: new AbortController().signal,
     runner: options.runner ?? new FakeRunner([]),

@@ -1,7 +1,7 @@
 import { formatKubeVersion } from '../../config/kube-version.js';
 import { evaluateDoctor } from '../../doctor/doctor.js';
 import { gatherDoctorFacts } from '../../doctor/gather.js';
-import { renderChecks } from '../../doctor/render.js';
+import { renderChecklist, renderChecks } from '../../doctor/render.js';
 import { ExitCode } from '../../errors.js';
 import { LocalHost } from '../../exec/host.js';
 import { flagOption, settingsFor } from '../args.js';
@@ -31,7 +31,8 @@ warnings: they stop \`up\`, not IPVS. Exit 0 when nothing fails, 1 when a check 
     } else {
       const kernel = 'error' in facts.kernel ? 'unknown kernel' : `Linux ${facts.kernel.release.release}`;
       io.out(`doctor: KUBE_PROXY_MODE=${settings.proxyMode}, Kubernetes ${formatKubeVersion(settings.kubeVersion)}, IPVS_SCHEDULER=${settings.scheduler}, provider ${settings.provider}, ${kernel}\n\n`);
-      io.out(renderChecks(report, { colour: io.interactive && io.env.NO_COLOR === undefined }));
+      if (io.outputIsTerminal) await renderChecklist(report);
+      else io.out(renderChecks(report));
     }
     return report.ok ? ExitCode.ok : ExitCode.failed;
   },
