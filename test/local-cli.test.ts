@@ -5,35 +5,17 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { readLocalDetails } from '../src/providers/local/details.js';
 import type { ClusterState } from '../src/state/state-file.js';
 import { BIN, runBin } from './helpers/cli.js';
 import { processesMentioning } from './helpers/lab.js';
 import type { LocalWorld } from './stand-ins/local/harness.js';
-import { ETCD, alive, makeWorld, readEvents } from './stand-ins/local/harness.js';
+import { ETCD, alive, readEvents, trackedWorlds } from './stand-ins/local/harness.js';
 
 const root = process.getuid?.() === 0;
 const skip = ETCD === null ? 'etcd is not installed (Debian: apt-get install etcd-server)' : !root ? 'up runs the kubelet and kube-proxy as root (sudo -n otherwise); run the tests as root' : false;
-const worlds: LocalWorld[] = [];
-after(async () => {
-  for (const world of worlds) {
-    for (const pid of processesMentioning(world.root)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-    await world.close();
-  }
-});
-
-async function world(extra: Record<string, string> = {}): Promise<LocalWorld> {
-  const w = await makeWorld(extra);
-  worlds.push(w);
-  return w;
-}
+const world = trackedWorlds();
 
 const stateFile = (w: LocalWorld) => join(w.env.STATE_DIR ?? '', 'standin', 'state.json');
 const stopSequence = (w: LocalWorld) => readEvents(w).filter((e) => e.event === 'stop' || e.event === 'cleanup').map((e) => `${e.event} ${e.name}`);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import YAML from 'yaml';
 import { isLocalUpError } from '../src/errors.js';
 import type { LocalDetails } from '../src/providers/local/details.js';
@@ -18,28 +18,10 @@ import type { ClusterState } from '../src/state/state-file.js';
 import { initialState } from '../src/steps/cluster.js';
 import { processesMentioning } from './helpers/lab.js';
 import type { LocalWorld } from './stand-ins/local/harness.js';
-import { ETCD, alive, contextFor, makeWorld, readEvents } from './stand-ins/local/harness.js';
+import { ETCD, alive, contextFor, readEvents, trackedWorlds } from './stand-ins/local/harness.js';
 
 const skip = ETCD === null ? 'etcd is not installed (Debian: apt-get install etcd-server)' : false;
-const worlds: LocalWorld[] = [];
-after(async () => {
-  for (const world of worlds) {
-    for (const pid of processesMentioning(world.root)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-    await world.close();
-  }
-});
-
-async function world(extra: Record<string, string> = {}): Promise<LocalWorld> {
-  const w = await makeWorld(extra);
-  worlds.push(w);
-  return w;
-}
+const world = trackedWorlds();
 
 interface Up {
   readonly ctx: ReturnType<typeof contextFor>;

@@ -5,11 +5,13 @@ import YAML from 'yaml';
 import { parseCidr } from '../config/parsers.js';
 import type { KubeVersion } from '../config/kube-version.js';
 import { formatKubeVersion } from '../config/kube-version.js';
+import type { ResolvedSettings } from '../config/resolve.js';
 import type { IpFamilySetting, ProxyMode } from '../config/settings.js';
 import { usageError } from '../errors.js';
 import { KIND_RELEASE, findKindNodeImage, pinnedKindVersions } from '../kind/images.js';
 import type { IpvsTuning, KubeProxyPlan } from './config.js';
 import { KUBE_PROXY_API_VERSION, planError, planKubeProxyConfig } from './config.js';
+import { ipvsTuningOf } from './validate.js';
 
 export const KIND_API_VERSION = 'kind.x-k8s.io/v1alpha4';
 
@@ -143,4 +145,30 @@ function checkFamily(label: string, cidr: string | undefined, family: IpFamilySe
   }
   const want = family === 'ipv4' ? 4 : 6;
   return got === want ? [] : [`${label}=${cidr} is an IPv${got} range, but IP_FAMILY=${family}: give an IPv${want} range or set IP_FAMILY=ipv${got}`];
+}
+
+/**
+ * The kind Cluster for the resolved settings: what `local-up config kind` prints and what `up`
+ * passes to kind. The default subnets are IPv4, so with another IP family they are left to kind
+ * unless the user chose them.
+ */
+export function planKindConfigFor(resolved: ResolvedSettings): KindConfigPlan {
+  const s = resolved.values;
+  const chosen = (key: 'serviceCidr' | 'clusterCidr'): string | undefined =>
+    s.ipFamily === 'ipv4' || resolved.sources[key].source !== 'default' ? s[key] : undefined;
+  const serviceSubnet = chosen('serviceCidr');
+  const podSubnet = chosen('clusterCidr');
+  return planKindConfig({
+    version: s.kubeVersion,
+    mode: s.proxyMode,
+    clusterName: s.clusterName,
+    ipFamily: s.ipFamily,
+    ...(serviceSubnet === undefined ? {} : { serviceSubnet }),
+    ...(podSubnet === undefined ? {} : { podSubnet }),
+    workers: s.kindWorkers,
+    nodeImage: s.kindNodeImage,
+    featureGates: s.featureGates,
+    ipvs: ipvsTuningOf(s),
+    nodePortAddresses: s.nodePortAddresses,
+  });
 }

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { FAIL_MARKER, INIT_MARKER, RUN_MARKER } from './guest.js';
-import { QEMU_BINARY, QEMU_FDS } from './qemu.js';
+import { QEMU_BINARY } from './qemu.js';
 
 const KILL_GRACE_MS = 2_000;
 const CONSOLE_TAIL_BYTES = 64 * 1024;

@@ -10,7 +10,6 @@ import type { IpvsSourceFormat, IpvsTable } from '../../ipvs/model.js';
 import { readIpvsText } from '../../ipvs/read.js';
 import { formatIpvsReport, ipvsCheckJson, renderJunit } from '../../ipvs/report.js';
 import { DEFAULT_NODE_POD_IMAGE, NODE_POD_NAMESPACE } from '../../kube/node-pod-defaults.js';
-import { readClusterJson } from '../../kube/read.js';
 import { flagOption, listOption, settingsFor, stringOption } from '../args.js';
 import type { ParsedValues } from '../args.js';
 import type { CommandModule } from '../command.js';

@@ -1,16 +1,8 @@
 // Shared by `config kind`, `config kubeadm` and `config kube-proxy`: turns the
 // resolved settings into planner input and prints YAML to stdout, warnings to
 // stderr (so stdout stays a valid YAML stream).
-import type { ResolvedSettings } from '../../config/resolve.js';
-import type { IpvsTuning } from '../../kubeproxy/validate.js';
-import { ipvsTuningOf } from '../../kubeproxy/validate.js';
 import { renderYamlDocuments } from '../../kubeproxy/render.js';
 import type { Io } from '../io.js';
-
-/** The IPVS tuning settings as the planners take them. */
-export function ipvsTuningFrom(resolved: ResolvedSettings): IpvsTuning {
-  return ipvsTuningOf(resolved.values);
-}
 
 export function printWarnings(io: Io, warnings: readonly string[]): void {
   for (const warning of warnings) io.err(`warning: ${warning}\n`);

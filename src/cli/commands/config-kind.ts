@@ -1,9 +1,9 @@
 import { ExitCode } from '../../errors.js';
 import { KIND_RELEASE, pinnedKindVersions } from '../../kind/images.js';
-import { planKindConfig } from '../../kubeproxy/kind-config.js';
+import { planKindConfigFor } from '../../kubeproxy/kind-config.js';
 import { settingsFor } from '../args.js';
 import type { CommandModule } from '../command.js';
-import { GENERATE_NOTE, ipvsTuningFrom, printDocuments } from './config-generate.js';
+import { GENERATE_NOTE, printDocuments } from './config-generate.js';
 
 export const command: CommandModule = {
   usage: '[setting flags]',
@@ -17,25 +17,7 @@ ${GENERATE_NOTE}`,
   settings: true,
   async run(io, commandLine) {
     const resolved = settingsFor(io, commandLine);
-    const s = resolved.values;
-    // The default subnets are IPv4: with another family leave them to kind unless the user chose them.
-    const chosen = (key: 'serviceCidr' | 'clusterCidr'): string | undefined =>
-      s.ipFamily === 'ipv4' || resolved.sources[key].source !== 'default' ? s[key] : undefined;
-    const serviceSubnet = chosen('serviceCidr');
-    const podSubnet = chosen('clusterCidr');
-    const plan = planKindConfig({
-      version: s.kubeVersion,
-      mode: s.proxyMode,
-      clusterName: s.clusterName,
-      ipFamily: s.ipFamily,
-      ...(serviceSubnet === undefined ? {} : { serviceSubnet }),
-      ...(podSubnet === undefined ? {} : { podSubnet }),
-      workers: s.kindWorkers,
-      nodeImage: s.kindNodeImage,
-      featureGates: s.featureGates,
-      ipvs: ipvsTuningFrom(resolved),
-      nodePortAddresses: s.nodePortAddresses,
-    });
+    const plan = planKindConfigFor(resolved);
     printDocuments(io, [plan.document], plan.warnings);
     return ExitCode.ok;
   },

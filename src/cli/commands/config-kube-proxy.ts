@@ -2,7 +2,8 @@ import { ExitCode } from '../../errors.js';
 import { planKubeProxyConfig } from '../../kubeproxy/config.js';
 import { flagOption, settingsFor, stringOption } from '../args.js';
 import type { CommandModule } from '../command.js';
-import { GENERATE_NOTE, ipvsTuningFrom, printDocuments, printWarnings } from './config-generate.js';
+import { ipvsTuningOf } from '../../kubeproxy/validate.js';
+import { GENERATE_NOTE, printDocuments, printWarnings } from './config-generate.js';
 
 /** Like local-up-cluster.sh: a kube-proxy on your host leaves the host's conntrack sysctls as they are. */
 const LEAVE_HOST_CONNTRACK = { maxPerCore: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' } as const;
@@ -46,7 +47,7 @@ ${GENERATE_NOTE}`,
       ...(metrics === undefined ? {} : { metricsBindAddress: metrics }),
       ...(healthz === undefined ? {} : { healthzBindAddress: healthz }),
       nodePortAddresses: s.nodePortAddresses,
-      ipvs: ipvsTuningFrom(resolved),
+      ipvs: ipvsTuningOf(resolved.values),
       conntrack: LEAVE_HOST_CONNTRACK,
       flagsRequired: wantFlags,
     });

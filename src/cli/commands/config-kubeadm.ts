@@ -2,7 +2,8 @@ import { ExitCode } from '../../errors.js';
 import { planKubeadmConfig } from '../../kubeproxy/kubeadm.js';
 import { settingsFor } from '../args.js';
 import type { CommandModule } from '../command.js';
-import { GENERATE_NOTE, ipvsTuningFrom, printDocuments } from './config-generate.js';
+import { ipvsTuningOf } from '../../kubeproxy/validate.js';
+import { GENERATE_NOTE, printDocuments } from './config-generate.js';
 
 export const command: CommandModule = {
   usage: '[setting flags]',
@@ -24,7 +25,7 @@ ${GENERATE_NOTE}`,
       serviceSubnet: s.serviceCidr,
       podSubnet: s.clusterCidr,
       featureGates: s.featureGates,
-      ipvs: ipvsTuningFrom(resolved),
+      ipvs: ipvsTuningOf(resolved.values),
       nodePortAddresses: s.nodePortAddresses,
     });
     printDocuments(io, plan.documents, plan.warnings);

@@ -17,8 +17,7 @@ import { findExecutable } from '../../exec/which.js';
 import type { RolloutState } from '../../kube/kubectl.js';
 import { Kubectl, findKubectl, isDaemonSetRolledOut, isDeploymentAvailable, kubectlMissing, proxyModeFromConfigMap, readPodList } from '../../kube/kubectl.js';
 import type { KindConfigPlan } from '../../kubeproxy/kind-config.js';
-import { planKindConfig } from '../../kubeproxy/kind-config.js';
-import { ipvsTuningOf } from '../../kubeproxy/validate.js';
+import { planKindConfigFor } from '../../kubeproxy/kind-config.js';
 import type { ClusterState } from '../../state/state-file.js';
 import { pollUntil, interrupted } from '../../steps/wait.js';
 import type { ClusterNode, ConfiguredMode, Provider, ProviderContext } from '../provider.js';
@@ -58,25 +57,7 @@ const toolsFound = new WeakMap<Settings, KindTools>();
 
 /** The kind Cluster config `up` passes to kind: the same planner as `local-up config kind`. */
 export function planUpKindConfig(ctx: Pick<ProviderContext, 'settings' | 'resolved'>): KindConfigPlan {
-  const s = ctx.settings;
-  // The default subnets are IPv4: with another family leave them to kind unless the user chose them.
-  const chosen = (key: 'serviceCidr' | 'clusterCidr'): string | undefined =>
-    s.ipFamily === 'ipv4' || ctx.resolved.sources[key].source !== 'default' ? s[key] : undefined;
-  const serviceSubnet = chosen('serviceCidr');
-  const podSubnet = chosen('clusterCidr');
-  return planKindConfig({
-    version: s.kubeVersion,
-    mode: s.proxyMode,
-    clusterName: s.clusterName,
-    ipFamily: s.ipFamily,
-    ...(serviceSubnet === undefined ? {} : { serviceSubnet }),
-    ...(podSubnet === undefined ? {} : { podSubnet }),
-    workers: s.kindWorkers,
-    nodeImage: s.kindNodeImage,
-    featureGates: s.featureGates,
-    ipvs: ipvsTuningOf(s),
-    nodePortAddresses: s.nodePortAddresses,
-  });
+  return planKindConfigFor(ctx.resolved);
 }
 
 const renderKindConfig = (plan: KindConfigPlan): string =>

@@ -15,6 +15,8 @@ import type { RunLog } from '../../../src/log/run-log.js';
 import type { ProviderContext } from '../../../src/providers/provider.js';
 import { clusterStateDir } from '../../../src/state/state-file.js';
 import { tempDir } from '../../helpers/cli.js';
+import { after } from 'node:test';
+import { processesMentioning } from '../../helpers/lab.js';
 
 export const STAND_INS = dirname(fileURLToPath(import.meta.url));
 export const KUBECTL_STAND_IN = join(STAND_INS, 'kubectl');
@@ -178,3 +180,29 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * A world factory for one test file: every world it makes, and any process still running in
+ * one, is removed after the file's tests (also when a test failed half-way).
+ */
+export function trackedWorlds(): (extra?: Record<string, string>) => Promise<LocalWorld> {
+  const worlds: LocalWorld[] = [];
+  after(async () => {
+    for (const world of worlds) {
+      for (const pid of processesMentioning(world.root)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      await world.close();
+    }
+  });
+  return async (extra = {}) => {
+    const w = await makeWorld(extra);
+    worlds.push(w);
+    return w;
+  };
+}
+
