@@ -47,6 +47,7 @@ describe('local-up as a process', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /KUBE_PROXY_MODE=ipvs/);
     assert.match(result.stdout, /Load the IPVS kernel modules/);
+    assert.equal(result.stdout.match(/ip_vs_rr/g)?.length, 1, 'the default scheduler rr is listed once');
     assert.match(result.stdout, /Assert the IPVS table on every node/);
     assert.match(result.stdout, /nothing was started, loaded or written/);
     const json = await runBin(['up', '--dry-run', '--json', '--provider', 'local'], { env: cleanEnv({ KUBE_PROXY_MODE: 'ipvs' }) });

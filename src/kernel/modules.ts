@@ -22,10 +22,14 @@ export function conntrackModule(kernel: Pick<KernelRelease, 'major' | 'minor'>):
   return merged ? 'nf_conntrack' : 'nf_conntrack_ipv4';
 }
 
+/** The IPVS modules for a scheduler, without conntrack (which depends on the kernel): ip_vs, rr, wrr, sh, the scheduler's. */
+export function ipvsModuleNames(scheduler: string): string[] {
+  return [...new Set(['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh', `ip_vs_${scheduler}`])];
+}
+
 /** The modules kube-proxy's IPVS mode needs on this kernel with this scheduler, in load order. */
 export function requiredModules(kernel: Pick<KernelRelease, 'major' | 'minor'>, scheduler: string): string[] {
-  const modules = ['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh', `ip_vs_${scheduler}`, conntrackModule(kernel)];
-  return [...new Set(modules)];
+  return [...ipvsModuleNames(scheduler), conntrackModule(kernel)];
 }
 
 /** Module names use "_" in /proc/modules but may use "-" in file names. */

@@ -2,6 +2,7 @@
 // prints it, and `up` runs the same steps.
 import { formatKubeVersion } from '../config/kube-version.js';
 import type { Settings } from '../config/settings.js';
+import { ipvsModuleNames } from '../kernel/modules.js';
 
 export type PlanPhase = 'preflight' | 'modules' | 'cluster' | 'kube-proxy' | 'assertions' | 'summary';
 
@@ -41,7 +42,7 @@ export function planUp(settings: Settings, providerCreate?: readonly string[]): 
       phase: 'modules',
       title: 'Load the IPVS kernel modules on this host',
       details: [
-        `ip_vs, ip_vs_rr, ip_vs_wrr, ip_vs_sh, ip_vs_${settings.scheduler}, and nf_conntrack (nf_conntrack_ipv4 before Linux 4.19), as \`local-up modules load\` does`,
+        `${ipvsModuleNames(settings.scheduler).join(', ')}, and nf_conntrack (nf_conntrack_ipv4 before Linux 4.19), as \`local-up modules load\` does`,
         settings.provider === 'kind' ? 'kind nodes are containers that share this kernel, so the modules must be loaded here' : 'kube-proxy runs on this host and uses this kernel',
       ],
     });
