@@ -163,7 +163,7 @@ describe('the whole report', () => {
       kernel: await probeKernel(debianHost('after')),
       tools: tools(),
       privileges: { uid: 0, sudo: 'passwordless' },
-      provider: { provider: 'local', tools: [tool('etcd', null, '/usr/bin/etcd')], engine: null },
+      providerChecks: [{ id: 'provider.etcd', title: 'etcd', status: 'pass', detail: '/usr/bin/etcd (found via PATH)', fix: null }],
     };
     const good = evaluateDoctor(settings({ KUBE_PROXY_MODE: 'ipvs' }), facts);
     assert.equal(good.ok, true, JSON.stringify(good.checks.filter((c) => c.status === 'fail')));
@@ -179,7 +179,7 @@ describe('provider tools in doctor', () => {
       kernel: await probeKernel(debianHost('after')),
       tools: tools(),
       privileges: { uid: 0, sudo: 'passwordless' },
-      provider: { provider: 'local', tools: [tool('etcd', null, null)], engine: null },
+      providerChecks: [{ id: 'provider.etcd', title: 'etcd', status: 'fail', detail: 'etcd not found in PATH', fix: 'apt-get install etcd-server' }],
     };
     const report = evaluateDoctor(settings({ KUBE_PROXY_MODE: 'ipvs' }), facts);
     const etcd = byId(report.checks, 'provider.etcd');

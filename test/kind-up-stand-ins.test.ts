@@ -135,6 +135,12 @@ describe('up with the kind provider (stand-ins)', () => {
     assert.match(result.stderr, /error: kube-proxy did not become ready within 2s \(READY_TIMEOUT\): kube-proxy: 2\/2 pods updated, 0\/2 available, 0\/2 ready/);
     assert.match(result.stderr, /kubectl -n kube-system logs ds\/kube-proxy --tail=40:/);
     assert.match(result.stderr, /can't use the IPVS proxier: ipset not found/);
+    // The evidence is kept before the cluster goes: kind's export and every node's IPVS table.
+    const kept = /kept the failed cluster's logs in (\S+)/.exec(result.stderr)?.[1];
+    assert.ok(kept !== undefined, result.stderr);
+    assert.ok(kept.startsWith(join(env.STATE_DIR as string, 'kind', 'logs', 'failed-up-')), kept);
+    assert.ok(existsSync(join(kept, 'nodes', 'kind-control-plane', 'proc-net-ip_vs.txt')));
+    assert.ok(argvs(world, 'kind').some((a) => a.startsWith('export logs')), argvs(world, 'kind').join('\n'));
     assert.deepEqual(world.read().clusters, {});
     assert.equal(existsSync(stateFile(env)), false);
   });

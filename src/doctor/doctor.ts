@@ -4,7 +4,6 @@ import type { Check, DoctorReport } from './check.js';
 import { reportOf } from './check.js';
 import { evaluateKernel, evaluateMode, evaluatePrivileges, evaluateUserspace, moduleStatuses } from './evaluate.js';
 import type { DoctorFacts } from './gather.js';
-import { evaluateProvider } from './provider.js';
 
 /** True when some required module exists but is not loaded yet. */
 export function modulesNeedLoading(settings: Settings, facts: DoctorFacts): boolean {
@@ -29,6 +28,6 @@ export function evaluateDoctor(settings: Settings, facts: DoctorFacts): DoctorRe
     ...evaluateKernel(settings, facts.kernel),
     ...evaluateUserspace(facts.tools, needLoading),
     evaluatePrivileges(facts.privileges, needLoading),
-    ...evaluateProvider(facts.provider).map(asAdvisory),
+    ...facts.providerChecks.map(asAdvisory),
   ]);
 }

@@ -1,6 +1,6 @@
 // Reads everything doctor judges: the kernel (through a Host), user-space tools,
 // privileges and the provider's tools. Effects only; no verdicts here.
-import type { Settings } from '../config/settings.js';
+import type { Check } from './check.js';
 import type { Host } from '../exec/host.js';
 import type { Runner } from '../exec/runner.js';
 import { findExecutable } from '../exec/which.js';
@@ -8,8 +8,6 @@ import type { KernelFacts } from '../kernel/modules.js';
 import { probeKernel } from '../kernel/probe.js';
 import { isLocalUpError } from '../errors.js';
 import type { Privileges, SudoState, Tools } from './evaluate.js';
-import type { ProviderFacts } from './provider.js';
-import { gatherProviderFacts } from './provider.js';
 import { probeTool } from './tools.js';
 
 const SUDO_TIMEOUT_MS = 5_000;
@@ -20,13 +18,16 @@ export interface DoctorDeps {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** The effective user id (process.getuid on this machine). */
   readonly uid: number;
+  /** The chosen provider's read-only checks (its tools; Provider.checks). */
+  readonly providerChecks: () => Promise<readonly Check[]>;
 }
 
 export interface DoctorFacts {
   readonly kernel: KernelFacts | { readonly error: string };
   readonly tools: Tools;
   readonly privileges: Privileges;
-  readonly provider: ProviderFacts;
+  /** The chosen provider's own read-only checks (Provider.checks). */
+  readonly providerChecks: readonly Check[];
 }
 
 export async function readKernelFacts(host: Host): Promise<KernelFacts | { readonly error: string }> {
@@ -59,12 +60,12 @@ export async function readPrivileges(runner: Runner, env: DoctorDeps['env'], uid
   return { uid, sudo: state };
 }
 
-export async function gatherDoctorFacts(settings: Settings, deps: DoctorDeps): Promise<DoctorFacts> {
-  const [kernel, tools, privileges, provider] = await Promise.all([
+export async function gatherDoctorFacts(deps: DoctorDeps): Promise<DoctorFacts> {
+  const [kernel, tools, privileges, providerChecks] = await Promise.all([
     readKernelFacts(deps.host),
     gatherTools(deps.runner, deps.env),
     readPrivileges(deps.runner, deps.env, deps.uid),
-    gatherProviderFacts(settings, deps.runner, deps.env),
+    deps.providerChecks(),
   ]);
-  return { kernel, tools, privileges, provider };
+  return { kernel, tools, privileges, providerChecks };
 }

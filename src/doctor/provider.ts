@@ -1,6 +1,6 @@
 // The tools each provider needs, located and (where safe) asked for a version.
 // Providers add deeper checks of their own during `up`.
-import type { ProviderName, Settings } from '../config/settings.js';
+import type { Settings } from '../config/settings.js';
 import type { Runner } from '../exec/runner.js';
 import { findKubectl } from '../kube/kubectl.js';
 import type { EngineFact } from '../providers/kind/engine.js';
@@ -17,25 +17,16 @@ export type { EngineFact } from '../providers/kind/engine.js';
 /** kind's own engine choice: KIND_EXPERIMENTAL_PROVIDER, else docker, nerdctl (finch), podman in that order. */
 export const KIND_ENGINES = KIND_ENGINE_ORDER;
 
+/** What kind's checks are made from (the local provider checks itself: src/providers/local/preflight.ts). */
 export interface ProviderFacts {
-  readonly provider: ProviderName;
+  readonly provider: 'kind';
   readonly tools: readonly ToolFact[];
   readonly engine: EngineFact | null;
   /** kind only: settings that shape the checks' advice. */
   readonly kind?: { readonly autoInstall: boolean; readonly managedPath: string };
 }
 
-const LOCAL_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'kubectl'];
 const KUBECTL_VERSION_ARGS = ['version', '--client'];
-
-export async function gatherProviderFacts(settings: Settings, runner: Runner, env: Readonly<Record<string, string | undefined>>): Promise<ProviderFacts> {
-  const provider = settings.provider;
-  if (provider === 'local') {
-    const tools = await Promise.all(LOCAL_BINARIES.map((name) => probeTool(name, runner, env, { versionArgs: null })));
-    return { provider, tools, engine: null };
-  }
-  return gatherKindFacts(settings, runner, env);
-}
 
 export async function gatherKindFacts(settings: Settings, runner: Runner, env: Readonly<Record<string, string | undefined>>): Promise<ProviderFacts> {
   const kubectlAt = findKubectl(env);

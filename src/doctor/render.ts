@@ -10,7 +10,9 @@ export function renderChecks(report: DoctorReport): string {
   const width = Math.max(...report.checks.map((c) => c.id.length));
   const lines: string[] = [];
   for (const c of report.checks) {
-    lines.push(`${LABEL[c.status]}  ${c.id.padEnd(width)}  ${c.title}: ${c.detail}`);
+    const [first, ...more] = c.detail.split('\n');
+    lines.push(`${LABEL[c.status]}  ${c.id.padEnd(width)}  ${c.title}: ${first ?? ''}`);
+    for (const line of more) lines.push(`      ${' '.repeat(width)}    ${line}`);
     if (c.fix !== null && c.status !== 'pass' && c.status !== 'skip') lines.push(`      ${' '.repeat(width)}  fix: ${c.fix}`);
   }
   lines.push('', summarise(report.checks));

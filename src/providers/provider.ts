@@ -67,6 +67,9 @@ export interface ConfiguredMode {
 export interface Provider {
   readonly name: ProviderName;
 
+  /** What `doctor` shows for this provider: read-only checks (nothing installed, created or written). */
+  checks(ctx: ProviderContext): Promise<readonly Check[]>;
+
   /**
    * The provider's doctor checks (tools, container engine), ids starting with "provider.".
    * May make missing tools available when settings allow (kind: KIND_AUTO_INSTALL) and say so

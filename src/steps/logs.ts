@@ -12,7 +12,9 @@ import { tail } from '../exec/runner.js';
 import { KUBE_IPVS0, PROC_IP_VS, parseIpAddrOneline } from '../ipvs/live.js';
 import { openRunLog } from '../log/run-log.js';
 import { loadProvider } from '../providers/provider.js';
+import type { Provider, ProviderContext } from '../providers/provider.js';
 import { readClusterState } from '../state/state-file.js';
+import type { ClusterState } from '../state/state-file.js';
 import { providerContext, readProxyModeEndpoint } from './cluster.js';
 
 const NODE_READ_TIMEOUT_MS = 30_000;
@@ -21,12 +23,20 @@ export async function runLogs(io: Io, resolved: ResolvedSettings, now: () => Dat
   const s = resolved.values;
   const state = await readClusterState(s.stateDir, s.clusterName);
   if (state === null) throw usageError(`no cluster named "${s.clusterName}" recorded in ${s.stateDir}: nothing to collect`, 'give the cluster with --name (see `local-up status`)');
-  const stamp = now().toISOString().replaceAll(':', '').replace(/\.\d+Z$/, 'Z');
-  const dir = join(s.logDir, `collect-${stamp}`);
+  const dir = join(s.logDir, `collect-${logStamp(now())}`);
   const log = openRunLog(s.logDir, 'logs', now);
   const provider = await loadProvider(state.provider);
   const ctx = providerContext({ io, resolved, log });
-  const written = await withProgress(io, `Collect logs of "${state.clusterName}" into ${dir}`, async () => {
+  const written = await withProgress(io, `Collect logs of "${state.clusterName}" into ${dir}`, () => collectClusterLogs(provider, ctx, state, dir), { quiet: !io.interactive });
+  io.out(`logs of "${state.clusterName}" written to ${dir}\n${written.map((f) => `  ${f}`).join('\n')}\n`);
+  return ExitCode.ok;
+}
+
+/** The logs stamp for a folder name: 2026-11-26T151802Z. */
+export const logStamp = (date: Date): string => date.toISOString().replaceAll(':', '').replace(/\.\d+Z$/, 'Z');
+
+/** The provider's logs, then per node the IPVS table, the addresses and /proxyMode, into dir. Returns the files. */
+export async function collectClusterLogs(provider: Provider, ctx: ProviderContext, state: ClusterState, dir: string): Promise<string[]> {
     const files = [...(await provider.collectLogs(ctx, state, dir))];
     for (const node of await provider.nodes(ctx, state)) {
       const nodeDir = join(dir, 'nodes', node.name);
@@ -40,9 +50,6 @@ export async function runLogs(io: Io, resolved: ResolvedSettings, now: () => Dat
       files.push(await save(join(nodeDir, 'proxy-mode.txt'), `${mode.mode ?? `(no answer: ${mode.error ?? ''})`}\n`));
     }
     return files;
-  }, { quiet: !io.interactive });
-  io.out(`logs of "${state.clusterName}" written to ${dir}\n${written.map((f) => `  ${f}`).join('\n')}\n`);
-  return ExitCode.ok;
 }
 
 async function save(path: string, text: string): Promise<string> {

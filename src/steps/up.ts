@@ -2,6 +2,7 @@
 // and CoreDNS → prove the mode on every node → IPVS assertions → summary.
 // A failed or interrupted run deletes what it created (unless --retain), and a
 // state file records what exists so `down`, `status` and `logs` find it.
+import { join } from 'node:path';
 import { formatKubeVersion } from '../config/kube-version.js';
 import type { ResolvedSettings } from '../config/resolve.js';
 import type { Io } from '../cli/io.js';
@@ -22,7 +23,11 @@ import { loadProvider } from '../providers/provider.js';
 import type { ClusterState } from '../state/state-file.js';
 import { readClusterState, removeClusterState, writeClusterState } from '../state/state-file.js';
 import type { ModeProof } from './cluster.js';
+import { collectClusterLogs, logStamp } from './logs.js';
 import { assertNodes, assertOptionsOf, assertionLine, initialState, kubectlForState, providerContext, proveProxyMode } from './cluster.js';
+
+/** Collecting a failed cluster's logs before deleting it may take this long at most. */
+const FAILED_UP_LOGS_TIMEOUT_MS = 120_000;
 
 export interface UpOptions {
   /** Keep what a failed run created (and pass --retain to kind). */
@@ -211,9 +216,18 @@ async function cleanUpAfterFailure(io: Io, resolved: ResolvedSettings, log: RunL
     io.err(`kept the cluster "${s.clusterName}" (--retain); inspect it with KUBECONFIG=${s.kubeconfigOut}, delete it with: local-up down\n`);
     return;
   }
-  io.err(`cleaning up: deleting the ${s.provider} cluster "${s.clusterName}" this run created (--retain keeps it)\n`);
   // Ctrl-C already aborted io.signal: cleanup gets its own, so its commands run.
   const ctx = providerContext({ io, resolved, log, signal: new AbortController().signal, progress: (line) => log.write(`cleanup: ${line}`) });
+  // The evidence goes with the cluster: keep its logs first (not after Ctrl-C, where the user wants out).
+  if (!io.signal.aborted && run.state !== null && run.state.details[UP_PHASE_KEY] === 'ready') {
+    const dir = join(s.logDir, `failed-up-${logStamp(new Date())}`);
+    const collected = await Promise.race([
+      collectClusterLogs(run.provider, ctx, run.state, dir).then(() => true, (error: unknown) => (log.write(`collecting logs failed: ${(error as Error).message}`), false)),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), FAILED_UP_LOGS_TIMEOUT_MS).unref()),
+    ]);
+    if (collected) io.err(`kept the failed cluster's logs in ${dir}\n`);
+  }
+  io.err(`cleaning up: deleting the ${s.provider} cluster "${s.clusterName}" this run created (--retain keeps it)\n`);
   try {
     await run.provider.destroy(ctx, run.state);
     await removeClusterState(s.stateDir, s.clusterName);

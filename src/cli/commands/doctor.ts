@@ -3,6 +3,9 @@ import { evaluateDoctor } from '../../doctor/doctor.js';
 import { gatherDoctorFacts } from '../../doctor/gather.js';
 import { renderChecklist, renderChecks } from '../../doctor/render.js';
 import { ExitCode } from '../../errors.js';
+import { discardLog } from '../../log/run-log.js';
+import { loadProvider } from '../../providers/provider.js';
+import { providerContext } from '../../steps/cluster.js';
 import { LocalHost } from '../../exec/host.js';
 import { flagOption, settingsFor } from '../args.js';
 import type { CommandModule } from '../command.js';
@@ -22,9 +25,16 @@ warnings: they stop \`up\`, not IPVS. Exit 0 when nothing fails, 1 when a check 
   settings: true,
   async run(io, commandLine) {
     const json = flagOption(commandLine.values, 'json');
-    const { values: settings } = settingsFor(io, commandLine);
-    const deps = { host: new LocalHost(io.runner, settings.hostRoot), runner: io.runner, env: io.env, uid: process.getuid?.() ?? -1 };
-    const facts = await withProgress(io, 'Reading the kernel, tools and privileges', () => gatherDoctorFacts(settings, deps), { quiet: json || !io.interactive });
+    const resolved = settingsFor(io, commandLine);
+    const settings = resolved.values;
+    const deps = {
+      host: new LocalHost(io.runner, settings.hostRoot),
+      runner: io.runner,
+      env: io.env,
+      uid: process.getuid?.() ?? -1,
+      providerChecks: async () => (await loadProvider(settings.provider)).checks(providerContext({ io, resolved, log: discardLog })),
+    };
+    const facts = await withProgress(io, 'Reading the kernel, tools and privileges', () => gatherDoctorFacts(deps), { quiet: json || !io.interactive });
     const report = evaluateDoctor(settings, facts);
     if (json) {
       io.out(jsonText(report));

@@ -15,7 +15,7 @@ the evidence read. Exit 0 when every module is loaded or built in, 1 otherwise.`
   settings: true,
   async run(io, commandLine) {
     const { values: settings } = settingsFor(io, commandLine);
-    const kernel = await probeKernel(new LocalHost(io.runner));
+    const kernel = await probeKernel(new LocalHost(io.runner, settings.hostRoot));
     const modules = requiredModules(kernel.release, settings.scheduler).map((name) => classifyModule(name, kernel));
     if (flagOption(commandLine.values, 'json')) io.out(jsonText({ kernel: kernel.release.release, modules }));
     else io.out(table([['MODULE', 'STATE', 'EVIDENCE'], ...modules.map((m) => [m.name, m.state, m.evidence])]));

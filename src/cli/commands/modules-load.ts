@@ -20,7 +20,7 @@ What it did goes to stderr, so "modules load && doctor --json" keeps stdout pure
     const result = await loadModules(
       settings.scheduler,
       {
-        host: new LocalHost(io.runner),
+        host: new LocalHost(io.runner, settings.hostRoot),
         runner: io.runner,
         elevation: { uid: process.getuid?.() ?? -1, interactive: io.stdinIsTTY, env: io.env },
         signal: io.signal,

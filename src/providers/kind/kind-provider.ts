@@ -141,6 +141,10 @@ async function listClusters(ctx: ProviderContext, signal?: AbortSignal | null): 
 export const kindProvider: Provider = {
   name: 'kind',
 
+  async checks(ctx) {
+    return evaluateProvider(await gatherKindFacts(ctx.settings, ctx.runner, ctx.env));
+  },
+
   async preflight(ctx) {
     let facts = await gatherKindFacts(ctx.settings, ctx.runner, ctx.env);
     const extra: Check[] = [];

@@ -355,6 +355,11 @@ export function makeLocalProvider(deps: LocalProviderDeps = defaultLocalDeps): L
   const provider: LocalProvider = {
     name: 'local',
 
+    // Preflight only reads (binaries' versions, containerd, CNI, ports, privileges): doctor shows the same.
+    checks(ctx) {
+      return provider.preflight(ctx);
+    },
+
     async preflight(ctx) {
       const session = sessionOf(ctx.settings);
       let binaries: Parameters<typeof evaluateLocalPreflight>[1]['binaries'];
