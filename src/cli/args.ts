@@ -38,6 +38,22 @@ export const GLOBAL_OPTIONS: OptionSpecs = {
   'env-file': { type: 'string', value: 'FILE', description: 'read settings from this .env file instead of the project root .env' },
 };
 
+/**
+ * Where a pass-through command line starts: the first word that is neither an option nor the value
+ * of a string option (or the word after `--`). Returns argv.length when there is none.
+ */
+export function commandStart(argv: readonly string[], options: OptionSpecs, settings: boolean): number {
+  const takesValue = new Set(Object.entries({ ...GLOBAL_OPTIONS, ...options }).filter(([, spec]) => spec.type === 'string').map(([name]) => name));
+  if (settings) for (const spec of Object.values(settingSpecs({})) as SettingSpec<unknown>[]) if (spec.boolean !== true) takesValue.add(spec.flag);
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i] as string;
+    if (word === '--') return i + 1;
+    if (!word.startsWith('-') || word === '-') return i;
+    if (word.startsWith('--') && !word.includes('=') && takesValue.has(word.slice(2))) i++;
+  }
+  return argv.length;
+}
+
 /** Parses argv for a command. With `settings`, every setting's flag is accepted too. */
 export function parseCommandLine(argv: readonly string[], options: OptionSpecs, settings: boolean): ParsedCommandLine {
   const specs = settingSpecs({});

@@ -11,6 +11,11 @@ export interface CommandModule {
   readonly settings?: boolean;
   /** Allowed number of positional arguments (default: none). */
   readonly positionals?: { readonly min: number; readonly max: number | null };
+  /**
+   * The first positional starts a command line of its own (like sudo or env): it and everything after
+   * it are passed through untouched, so `local-up lab ipvsadm -Ln` needs no `--`.
+   */
+  readonly passThrough?: boolean;
   /** Returns the exit code. Expected failures throw LocalUpError. */
   run(io: Io, commandLine: ParsedCommandLine): Promise<number>;
 }

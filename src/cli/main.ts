@@ -5,8 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, formatError, isLocalUpError, usageError } from '../errors.js';
 import { LazyExecaRunner, terminateStartedChildren } from '../exec/lazy-runner.js';
-import { GLOBAL_OPTIONS, parseCommandLine } from './args.js';
-import type { OptionSpecs } from './args.js';
+import { GLOBAL_OPTIONS, commandStart, parseCommandLine } from './args.js';
+import type { OptionSpecs, ParsedCommandLine } from './args.js';
 import type { CommandEntry, CommandModule } from './command.js';
 import type { Io } from './io.js';
 import { COMMANDS } from './registry.js';
@@ -68,6 +68,14 @@ export function commandHelp(entry: CommandEntry, command: CommandModule): string
   return `${lines.join('\n')}\n`;
 }
 
+/** Options up to the command line, then the command line itself as positionals, untouched. */
+function parsePassThrough(argv: readonly string[], command: CommandModule): ParsedCommandLine {
+  const start = commandStart(argv, command.options ?? {}, command.settings === true);
+  const head = argv.slice(0, start).filter((word, i) => !(word === '--' && i === start - 1));
+  const parsed = parseCommandLine(head, command.options ?? {}, command.settings === true);
+  return { ...parsed, positionals: [...parsed.positionals, ...argv.slice(start)] };
+}
+
 export async function runCommandLine(argv: readonly string[], io: Io): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     const topic = argv[0] === 'help' ? findCommand(argv.slice(1)) : null;
@@ -87,7 +95,7 @@ export async function runCommandLine(argv: readonly string[], io: Io): Promise<n
     throw usageError(`unknown command: ${argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}`, 'run `local-up --help` to list the commands');
   }
   const { command } = await found.entry.load();
-  const commandLine = parseCommandLine(found.rest, command.options ?? {}, command.settings === true);
+  const commandLine = command.passThrough === true ? parsePassThrough(found.rest, command) : parseCommandLine(found.rest, command.options ?? {}, command.settings === true);
   if (commandLine.values.help === true) {
     io.out(commandHelp(found.entry, command));
     return ExitCode.ok;

@@ -4,7 +4,7 @@ import { flagOption, settingsFor } from '../args.js';
 import type { CommandModule } from '../command.js';
 
 export const command: CommandModule = {
-  usage: '[options] -- COMMAND [ARGS...]',
+  usage: '[options] [--] COMMAND [ARGS...]',
   description: `Runs COMMAND as root inside a throwaway qemu VM that boots Debian's kernel, which has
 IPVS and loadable modules. The VM's root file system is this machine's /, shared read-only with
 a writable tmpfs on top (writes are thrown away), so your tools, node and this project are there.
@@ -20,6 +20,7 @@ machine lacks something), 2 (bad usage), 124 (LAB_TIMEOUT passed; the VM is kill
   },
   settings: true,
   positionals: { min: 0, max: null },
+  passThrough: true,
   async run(io, commandLine) {
     if (commandLine.positionals.length === 0) {
       throw usageError('lab: no command given', 'usage: local-up lab [options] -- COMMAND [ARGS...], e.g. local-up lab -- ipvsadm -Ln');
