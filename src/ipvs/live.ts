@@ -8,7 +8,7 @@ import { tail } from '../exec/runner.js';
 import type { IpFamily } from '../kube/ip.js';
 import { canonicalAddress, compareAddresses, ipFamilyOf } from '../kube/ip.js';
 import type { ClusterState } from '../kube/types.js';
-import { parseKernelConfig } from '../kernel/modules.js';
+import { kernelHz, readKernelConfig } from '../kernel/probe.js';
 import type { IpvsFinding, NodeCheck, ServicePortResult } from './diff.js';
 import { checkNodeIpvs } from './diff.js';
 import type { IpvsTable } from './model.js';
@@ -29,15 +29,8 @@ export interface NodeIpvsReading {
 
 /** CONFIG_HZ from /proc/config.gz or /boot/config-<release> on the host; null when neither is readable. */
 export async function readHostHz(host: Host): Promise<number | null> {
-  const fromProc = await host.readFile('/proc/config.gz', { gunzip: true });
-  let config = fromProc;
-  if (config === null) {
-    const release = (await host.readFile('/proc/sys/kernel/osrelease'))?.trim();
-    if (release !== undefined && release !== '') config = await host.readFile(`/boot/config-${release}`);
-  }
-  if (config === null) return null;
-  const value = parseKernelConfig(config).get('CONFIG_HZ');
-  return value !== undefined && /^[1-9]\d*$/.test(value) ? Number(value) : null;
+  const release = (await host.readFile('/proc/sys/kernel/osrelease'))?.trim() ?? '';
+  return kernelHz({ config: await readKernelConfig(host, release) });
 }
 
 /** The node's IPVS table from /proc/net/ip_vs. */

@@ -27,21 +27,13 @@ export async function probeKernel(host: Host): Promise<KernelFacts> {
   if (release === null) throw unavailableError(`unrecognised kernel release "${releaseText}" on ${host.description}`);
   const moduleDir = `/lib/modules/${release.release}`;
 
-  const [configGz, bootConfig, procModules, sysModule, builtinText, depText] = await Promise.all([
-    host.readFile('/proc/config.gz', { gunzip: true }),
-    host.readFile(`/boot/config-${release.release}`),
+  const [config, procModules, sysModule, builtinText, depText] = await Promise.all([
+    readKernelConfig(host, release.release),
     host.readFile('/proc/modules'),
     host.listDir('/sys/module'),
     host.readFile(`${moduleDir}/modules.builtin`),
     host.readFile(`${moduleDir}/modules.dep`),
   ]);
-
-  const config =
-    configGz !== null
-      ? { source: '/proc/config.gz', values: parseKernelConfig(configGz) }
-      : bootConfig !== null
-        ? { source: `/boot/config-${release.release}`, values: parseKernelConfig(bootConfig) }
-        : null;
 
   let tree: KernelFacts['tree'] = null;
   if (depText !== null) tree = { source: `${moduleDir}/modules.dep`, modules: parseModulesDep(depText) };
@@ -58,6 +50,14 @@ export async function probeKernel(host: Host): Promise<KernelFacts> {
     builtin: builtinText === null ? null : { source: `${moduleDir}/modules.builtin`, modules: parseModulesBuiltin(builtinText) },
     tree,
   };
+}
+
+/** The running kernel's config: /proc/config.gz, else Debian's /boot/config-<release>; null when neither is there. */
+export async function readKernelConfig(host: Host, release: string): Promise<KernelFacts['config']> {
+  const fromProc = await host.readFile('/proc/config.gz', { gunzip: true });
+  if (fromProc !== null) return { source: '/proc/config.gz', values: parseKernelConfig(fromProc) };
+  const fromBoot = await host.readFile(`/boot/config-${release}`);
+  return fromBoot === null ? null : { source: `/boot/config-${release}`, values: parseKernelConfig(fromBoot) };
 }
 
 /** Lists module files under a directory; null when it does not exist. */
@@ -81,7 +81,7 @@ async function walkModuleTree(host: Host, root: string): Promise<string[] | null
 }
 
 /** The kernel's timer frequency, needed to turn /proc/net/ip_vs jiffies into seconds. */
-export function kernelHz(facts: KernelFacts): number | null {
+export function kernelHz(facts: Pick<KernelFacts, 'config'>): number | null {
   const value = facts.config?.values.get('CONFIG_HZ');
   return value !== undefined && /^\d+$/.test(value) ? Number(value) : null;
 }
