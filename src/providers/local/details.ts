@@ -1,7 +1,7 @@
 // What the state file records for a local cluster (ClusterState.details), and
 // its validation when read back by a later `down`, `status` or `logs`.
 import { usageError } from '../../errors.js';
-import type { LocalLayout } from './plan.js';
+import type { LocalLayout, LocalPlan } from './plan.js';
 import type { ProcessRecord } from './process.js';
 import type { RequiredVirtualServer } from './required-ipvs.js';
 
@@ -14,14 +14,8 @@ export interface LocalDetails {
   readonly layout: LocalLayout;
   /** Started components in start order (pids, process groups, start times, command lines). */
   readonly components: readonly ProcessRecord[];
-  readonly kubeProxy: {
-    readonly configFile: string;
-    readonly mode: string;
-    /** `kube-proxy --cleanup` with the same config, sudo included when needed. */
-    readonly cleanupArgv: readonly string[];
-    readonly healthzUrl: string;
-    readonly proxyModeUrl: string;
-  };
+  /** As planned (LocalPlan.kubeProxy), minus the port; cleanupArgv includes sudo when needed. */
+  readonly kubeProxy: Omit<LocalPlan['kubeProxy'], 'metricsPort'>;
   readonly clusterDns: boolean;
   readonly preserveEtcd: boolean;
   /** Components run through `sudo -n` (this user is not root). */
