@@ -2,7 +2,7 @@
 // against an HTTP server on 127.0.0.1 serving a stand-in binary.
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -56,6 +56,17 @@ describe('managed kind install', { skip: asset === null ? `kind ${KIND_VERSION} 
     assert.deepEqual(locateKind(settings, env), { path: result.path, source: 'TOOLS_DIR cache', problem: null });
     const again = await installKind(settings, env, { expectedSha256: { [asset as string]: FAKE_SHA } });
     assert.equal(again.downloaded, false);
+  });
+
+  test('a cached copy is re-hashed before it is trusted: a changed one is fetched again', async () => {
+    const toolsDir = join(tempDir(), 'bin');
+    const settings = { kindDownloadBase: base, toolsDir, kindBinary: '' };
+    const env = { PATH: '/nonexistent' };
+    const first = await installKind(settings, env, { expectedSha256: { [asset as string]: FAKE_SHA } });
+    writeFileSync(first.path, '#!/bin/sh\necho tampered\n', { mode: 0o755 });
+    const again = await installKind(settings, env, { expectedSha256: { [asset as string]: FAKE_SHA } });
+    assert.equal(again.downloaded, true);
+    assert.deepEqual(readFileSync(again.path), FAKE_KIND);
   });
 
   test('tools install kind: a binary without the pinned checksum is refused, exit 3, nothing cached', async () => {

@@ -9,6 +9,7 @@ const GROUP_TITLES: Record<SettingGroup, string> = {
   paths: 'Where files go',
   kind: 'kind provider',
   local: 'local provider (host processes on containerd, like hack/local-up-cluster.sh)',
+  tools: 'local-up tools install (real Kubernetes, etcd and kind binaries)',
   lab: 'The lab (a qemu VM with a real IPVS kernel)',
   smoke: 'local-up smoke (Service networking checks after up)',
 };

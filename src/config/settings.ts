@@ -23,7 +23,7 @@ export type IpvsScheduler = (typeof IPVS_SCHEDULERS)[number];
 
 export const LAB_ACCELS = ['auto', 'kvm', 'tcg'] as const;
 
-export type SettingGroup = 'cluster' | 'ipvs' | 'paths' | 'kind' | 'local' | 'lab' | 'smoke';
+export type SettingGroup = 'cluster' | 'ipvs' | 'paths' | 'kind' | 'local' | 'tools' | 'lab' | 'smoke';
 
 export interface DefaultContext {
   /** The real environment (for HOME and XDG_* only). */
@@ -61,6 +61,11 @@ export function expandHome(path: string, env: DefaultContext['env']): string {
 const path = (env: DefaultContext['env']): Parser<string> => (raw) => {
   if (raw.includes('\0')) throw new p.SettingValueError('must be a file system path');
   return expandHome(raw, env);
+};
+
+const httpUrl = (example: string): Parser<string> => (raw) => {
+  if (!/^https?:\/\/[^\s]+$/.test(raw)) throw new p.SettingValueError(`must be an http(s) URL such as ${example}`);
+  return raw.replace(/\/+$/, '');
 };
 
 const ipAddress: Parser<string> = (raw) => {
@@ -247,7 +252,29 @@ export function settingSpecs(env: DefaultContext['env']) {
       env: 'TOOLS_DIR', flag: 'tools-dir', group: 'kind',
       default: ({ env }) => join(env.XDG_CACHE_HOME ?? join(homeOf(env), '.cache'), 'kube-local-up', 'bin'),
       defaultLabel: '$XDG_CACHE_HOME/kube-local-up/bin (~/.cache/kube-local-up/bin)',
-      description: 'where `local-up tools install` keeps downloaded tools (kind-<version>)',
+      description: 'where `local-up tools install` keeps tools: kind-<version>, kubernetes-<version>/bin, etcd-<version>/bin, kind-source-<version>/bin',
+      parse: path(env),
+    }),
+    kubeDownloadBase: setting<string>({
+      env: 'KUBE_DOWNLOAD_BASE', flag: 'kube-download-base', group: 'tools', default: 'https://dl.k8s.io',
+      description: 'where `tools install kubernetes` downloads release archives (<base>/v<version>/kubernetes-server-linux-<arch>.tar.gz and its .sha512; cluster/get-kube-binaries.sh\'s KUBERNETES_RELEASE_URL); a mirror works',
+      parse: httpUrl('https://dl.k8s.io'),
+    }),
+    etcdDownloadBase: setting<string>({
+      env: 'ETCD_DOWNLOAD_BASE', flag: 'etcd-download-base', group: 'tools', default: 'https://github.com/etcd-io/etcd/releases/download',
+      description: 'where `tools install etcd` downloads release archives (<base>/v<version>/etcd-v<version>-linux-<arch>.tar.gz and SHA256SUMS)',
+      parse: httpUrl('https://github.com/etcd-io/etcd/releases/download'),
+    }),
+    goBinary: setting<string>({
+      env: 'GO', flag: 'go', group: 'tools', default: '',
+      description: 'the go command for `tools install --from-source` (empty: go on PATH, else /usr/local/go/bin/go)',
+      parse: path(env),
+    }),
+    goCacheDir: setting<string>({
+      env: 'GO_CACHE_DIR', flag: 'go-cache-dir', group: 'tools',
+      default: ({ env }) => join(env.XDG_CACHE_HOME ?? join(homeOf(env), '.cache'), 'kube-local-up', 'go'),
+      defaultLabel: '$XDG_CACHE_HOME/kube-local-up/go (~/.cache/kube-local-up/go)',
+      description: 'Go caches of `tools install --from-source` (GOCACHE=<dir>/build, GOMODCACHE=<dir>/mod; several GB after a Kubernetes build; a second build reuses them)',
       parse: path(env),
     }),
     kubeRoot: setting<string>({

@@ -1,12 +1,13 @@
 // kind itself: found through the KIND setting, PATH, or the managed copy in
 // TOOLS_DIR; and `local-up tools install kind`, which downloads the pinned
 // release for this OS/arch and keeps it only when its SHA-256 matches.
-import { createHash } from 'node:crypto';
-import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Settings } from '../../config/settings.js';
 import type { ToolFact } from '../../doctor/tools.js';
 import { ExitCode, LocalUpError, unavailableError } from '../../errors.js';
+import { DownloadError, downloadToFile, hashFile } from '../../exec/download.js';
+import type { Fetcher } from '../../exec/download.js';
 import type { Runner } from '../../exec/runner.js';
 import { findExecutable } from '../../exec/which.js';
 import { KIND_SHA256, KIND_VERSION, kindAssetName, kindDownloadUrl, managedKindFile } from './release.js';
@@ -53,19 +54,6 @@ export function manualKindInstall(settings: Pick<Settings, 'kindDownloadBase' | 
   return `download ${url}, check that its SHA-256 is ${KIND_SHA256[asset] ?? '(see its .sha256sum)'}, then \`chmod +x\` it and move it to ${target} (or put kind on PATH, or set KIND=/path/to/kind)`;
 }
 
-export type Download = (url: string, options: { signal: AbortSignal; maxBytes: number }) => Promise<Uint8Array>;
-
-/** The real download: Node's fetch, following redirects (GitHub serves assets from another host). */
-export const fetchDownload: Download = async (url, { signal, maxBytes }) => {
-  const response = await fetch(url, { signal, redirect: 'follow' });
-  if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`.trim());
-  const declared = Number(response.headers.get('content-length') ?? '0');
-  if (declared > maxBytes) throw new Error(`the file is ${declared} bytes, more than the ${maxBytes} allowed`);
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  if (bytes.byteLength > maxBytes) throw new Error(`the file is ${bytes.byteLength} bytes, more than the ${maxBytes} allowed`);
-  return bytes;
-};
-
 export interface InstallResult {
   readonly path: string;
   readonly url: string;
@@ -78,7 +66,8 @@ export interface InstallOptions {
   readonly platform?: string;
   readonly arch?: string;
   readonly signal?: AbortSignal;
-  readonly download?: Download;
+  /** The HTTP client (tests); Node's fetch otherwise. */
+  readonly fetcher?: Fetcher;
   /** Replaces the pinned checksums (tests serving a stand-in binary); never set from user input. */
   readonly expectedSha256?: Readonly<Record<string, string>>;
 }
@@ -101,41 +90,48 @@ export async function installKind(settings: Pick<Settings, 'kindDownloadBase' | 
   const target = managedKindFile(settings.toolsDir);
   const url = kindDownloadUrl(settings.kindDownloadBase, asset);
   const existing = findExecutable(target, env, []);
-  if (existing !== null) return { path: target, url, sha256: expected, downloaded: false };
+  if (existing !== null) {
+    // A cached copy is trusted only while it still has the pinned hash.
+    const cachedDigest = await hashFile(target, 'sha256');
+    if (cachedDigest === expected) return { path: target, url, sha256: expected, downloaded: false };
+    await rm(target, { force: true });
+  }
 
   const timeout = AbortSignal.timeout(KIND_DOWNLOAD_TIMEOUT_MS);
   const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
-  let bytes: Uint8Array;
+  const createdDir = await mkdirTracked(dirname(target)).catch((error: unknown) => {
+    throw unavailableError(`cannot create ${dirname(target)}: ${(error as Error).message}`, { hint: 'set TOOLS_DIR to a writable folder' });
+  });
+  const partial = `${target}.${process.pid}.partial`;
+  let result: { bytes: number; digest: string };
   try {
-    bytes = await (options.download ?? fetchDownload)(url, { signal, maxBytes: MAX_DOWNLOAD_BYTES });
+    result = await downloadToFile({ url, file: partial, maxBytes: MAX_DOWNLOAD_BYTES, algorithm: 'sha256', expectedDigest: expected, signal }, options.fetcher);
   } catch (error) {
+    if (createdDir !== null) await rm(createdDir, { recursive: true, force: true });
     if (options.signal?.aborted === true) throw new LocalUpError(ExitCode.interrupted, 'interrupted while downloading kind; nothing was cached');
-    const reason = timeout.aborted ? `no answer within ${KIND_DOWNLOAD_TIMEOUT_MS / 1000}s` : describeNetworkError(error);
+    if (error instanceof DownloadError && error.kind === 'digest') {
+      throw unavailableError(`the kind downloaded from ${url} does not have the pinned SHA-256; nothing was cached`, {
+        details: `expected ${expected}\nactual   ${error.actualDigest ?? '?'}`,
+        hint: `check KIND_DOWNLOAD_BASE (${settings.kindDownloadBase}) serves the official ${KIND_VERSION} release; or: ${manualKindInstall(settings, asset)}`,
+      });
+    }
+    if (error instanceof DownloadError && error.kind === 'write') {
+      throw unavailableError(`cannot write ${partial}: ${error.message}; nothing was cached`, { hint: 'free some disk space or set TOOLS_DIR to a writable folder' });
+    }
+    const reason = timeout.aborted ? `no answer within ${KIND_DOWNLOAD_TIMEOUT_MS / 1000}s` : (error as Error).message;
     throw unavailableError(`cannot download kind ${KIND_VERSION} from ${url}: ${reason}`, { hint: `nothing was cached. By hand: ${manualKindInstall(settings, asset)}; or set KIND_DOWNLOAD_BASE to a mirror` });
   }
-  const actual = createHash('sha256').update(bytes).digest('hex');
-  if (actual !== expected) {
-    throw unavailableError(`the kind downloaded from ${url} does not have the pinned SHA-256; nothing was cached`, {
-      details: `expected ${expected}\nactual   ${actual} (${bytes.byteLength} bytes)`,
-      hint: `check KIND_DOWNLOAD_BASE (${settings.kindDownloadBase}) serves the official ${KIND_VERSION} release; or: ${manualKindInstall(settings, asset)}`,
-    });
-  }
-  await mkdir(dirname(target), { recursive: true });
-  const partial = `${target}.${process.pid}.partial`;
   try {
-    await writeFile(partial, bytes, { mode: 0o755 });
     await chmod(partial, 0o755);
     await rename(partial, target);
   } catch (error) {
     await rm(partial, { force: true });
     throw unavailableError(`cannot write ${target}: ${(error as Error).message}`, { hint: 'set TOOLS_DIR to a writable folder' });
   }
-  return { path: target, url, sha256: actual, downloaded: true };
+  return { path: target, url, sha256: result.digest, downloaded: true };
 }
 
-function describeNetworkError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = (error as { cause?: unknown }).cause;
-  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? `${error.message} (${code})` : error.message;
+/** mkdir -p that returns the first folder it created (null when all existed), so a failure can take it back. */
+export async function mkdirTracked(dir: string): Promise<string | null> {
+  return (await mkdir(dir, { recursive: true })) ?? null;
 }

@@ -10,6 +10,9 @@ import { ExitCode, LocalUpError, unavailableError } from '../../errors.js';
 import type { Runner } from '../../exec/runner.js';
 import { describeFailure } from '../../exec/runner.js';
 import { reached, since } from '../../kubeproxy/versions.js';
+import { parseEtcdScriptVersion } from '../../tools/go-build.js';
+
+export { parseEtcdScriptVersion };
 
 export const KUBE_BINARIES = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy'] as const;
 export type KubeBinary = (typeof KUBE_BINARIES)[number];
@@ -30,6 +33,10 @@ export interface SearchInput {
   readonly kubeRoot: string;
   /** The PATH variable. */
   readonly path: string;
+  /** TOOLS_DIR/kubernetes-<KUBE_VERSION>/bin when `tools install kubernetes` completed it (else null). */
+  readonly installedKubeBinDir?: string | null;
+  /** TOOLS_DIR/etcd-<version>/bin folders of complete etcd installs, preferred first. */
+  readonly installedEtcdBinDirs?: readonly string[];
   readonly platform: { readonly os: string; readonly arch: string };
 }
 
@@ -54,12 +61,16 @@ export function searchPlaces(name: LocalBinary, input: SearchInput): SearchPlace
   const places: SearchPlace[] = [];
   if (input.kubeBinDir !== '') places.push({ dir: input.kubeBinDir, via: 'KUBE_BIN_DIR' });
   const pathDirs = input.path.split(delimiter).filter((d) => d !== '').map((dir) => ({ dir, via: 'PATH' }));
+  // The installed set stands in for KUBE_ROOT and KUBE_BIN_DIR only when neither is set: a user's own build wins.
+  const useInstalled = input.kubeBinDir === '' && input.kubeRoot === '';
   if (name === 'etcd') {
+    if (useInstalled) places.push(...(input.installedEtcdBinDirs ?? []).map((dir) => ({ dir, via: 'TOOLS_DIR (tools install etcd)' })));
     places.push(...pathDirs);
     if (input.kubeRoot !== '') places.push({ dir: join(input.kubeRoot, 'third_party', 'etcd'), via: 'KUBE_ROOT' });
     return places;
   }
   if (input.kubeRoot !== '') places.push(...kubeRootOutputDirs(input.kubeRoot, input.platform).map((dir) => ({ dir, via: 'KUBE_ROOT' })));
+  if (useInstalled && input.installedKubeBinDir !== undefined && input.installedKubeBinDir !== null) places.push({ dir: input.installedKubeBinDir, via: 'TOOLS_DIR (tools install kubernetes)' });
   places.push(...pathDirs);
   return places;
 }
@@ -85,21 +96,21 @@ export function pickBinary(name: LocalBinary, places: readonly SearchPlace[], st
   return { path: newest.path, via: 'KUBE_ROOT' };
 }
 
-/** "Kubernetes v1.34.11" (any kube-* --version) → the version; null when the text is not that. */
+/**
+ * "Kubernetes v1.34.11" (any kube-* --version) → the version; null when the text is not that. A build
+ * without release stamping prints "Kubernetes v0.0.0-master+$Format:%H$" (component-base/version's
+ * defaults): that says nothing about the release, so it is refused like any other unknown text.
+ */
 export function parseKubeBinaryVersion(text: string): KubeVersion | null {
   const match = /^Kubernetes (v\d+\.\d+\.\d+)\S*/m.exec(text);
-  return match === null ? null : parseKubeVersion(match[1] as string);
+  const version = match === null ? null : parseKubeVersion(match[1] as string);
+  return version === null || version.major === 0 ? null : version;
 }
 
 /** "etcd Version: 3.4.23" → [3, 4, 23]. */
 export function parseEtcdVersion(text: string): [number, number, number] | null {
   const match = /^etcd Version:\s*v?(\d+)\.(\d+)\.(\d+)/m.exec(text);
   return match === null ? null : [Number(match[1]), Number(match[2]), Number(match[3])];
-}
-
-/** ETCD_VERSION=${ETCD_VERSION:-3.6.10} in a checkout's hack/lib/etcd.sh → "3.6.10". */
-export function parseEtcdScriptVersion(text: string): string | null {
-  return /^ETCD_VERSION=\$\{ETCD_VERSION:-v?(\d+\.\d+\.\d+)\}/m.exec(text)?.[1] ?? null;
 }
 
 function compareTriple(a: readonly number[], b: readonly number[]): number {
@@ -148,7 +159,11 @@ export function checkBinaryVersions(input: VersionCheckInput): VersionVerdict {
   const notes: string[] = [];
   const kube = input.binaries.filter((b) => b.name !== 'etcd').map((b) => ({ b, v: parseKubeBinaryVersion(b.versionText) }));
   for (const { b, v } of kube) {
-    if (v === null) errors.push(`${b.path} --version printed "${b.versionText}", not "Kubernetes vX.Y.Z"; is it a ${b.name} binary?`);
+    if (v === null) {
+      errors.push(/^Kubernetes v0\.0\.0/.test(b.versionText)
+        ? `${b.path} --version printed "${b.versionText}": a build without version stamping, so its release is unknown; build it with make (hack/lib/version.sh stamps it) or use local-up tools install kubernetes`
+        : `${b.path} --version printed "${b.versionText}", not "Kubernetes vX.Y.Z"; is it a ${b.name} binary?`);
+    }
   }
   const versions = kube.filter((k): k is { b: FoundBinary; v: KubeVersion } => k.v !== null);
   const first = versions[0];
@@ -221,7 +236,7 @@ export async function locateBinaries(names: readonly LocalBinary[], input: Locat
   if (missing.length > 0) {
     throw unavailableError(`the local provider cannot find ${missing.length === 1 ? 'a binary' : `${missing.length} binaries`}`, {
       details: missing.join('\n'),
-      hint: 'set KUBE_ROOT to a Kubernetes checkout you built (make WHAT="cmd/kube-apiserver cmd/kube-controller-manager cmd/kube-scheduler cmd/kubelet cmd/kube-proxy"), or KUBE_BIN_DIR to a folder of binaries; etcd: apt-get install etcd-server or hack/install-etcd.sh',
+      hint: 'get real binaries with `local-up tools install kubernetes` (add --from-source to build them with Go) and `local-up tools install etcd`; or set KUBE_ROOT to a Kubernetes checkout you built (make WHAT="cmd/kube-apiserver cmd/kube-controller-manager cmd/kube-scheduler cmd/kubelet cmd/kube-proxy"), or KUBE_BIN_DIR to a folder of binaries',
     });
   }
   return Promise.all(

@@ -9,6 +9,7 @@ import { chmod, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import YAML from 'yaml';
 import type { KubeVersion } from '../../config/kube-version.js';
+import { formatKubeVersion } from '../../config/kube-version.js';
 import type { Settings } from '../../config/settings.js';
 import { check } from '../../doctor/check.js';
 import { ExitCode, LocalUpError, isLocalUpError } from '../../errors.js';
@@ -22,6 +23,9 @@ import type { IpvsTable } from '../../ipvs/model.js';
 import { readProcIpvs } from '../../ipvs/read-proc.js';
 import type { ClusterState } from '../../state/state-file.js';
 import { pollUntil } from '../../steps/wait.js';
+import type { InstallManifest } from '../../tools/layout.js';
+import { toolSetBinDir } from '../../tools/layout.js';
+import { listInstalled, readInstalledSet } from '../../tools/install.js';
 import type { ClusterNode, ConfiguredMode, Provider, ProviderContext, ProviderDetails } from '../provider.js';
 import type { FoundBinary, LocalBinary, VersionVerdict } from './binaries.js';
 import { DEFAULT_ETCD_MIN_VERSION, KUBE_BINARIES, checkBinaryVersions, goPlatform, locateBinaries, parseEtcdScriptVersion, pickBinary, searchPlaces, statExecutable } from './binaries.js';
@@ -96,13 +100,32 @@ const sessionOf = (settings: Settings): Session => {
 
 const NEEDED: readonly LocalBinary[] = ['etcd', ...KUBE_BINARIES];
 
-function searchInput(ctx: Pick<ProviderContext, 'settings' | 'env'>) {
-  return { kubeBinDir: ctx.settings.kubeBinDir, kubeRoot: ctx.settings.kubeRoot, path: ctx.env.PATH ?? '', platform: goPlatform(process.platform, process.arch) };
+/** The `tools install` sets for KUBE_VERSION (read from TOOLS_DIR; absent ones are null/empty). */
+function installedSets(settings: Settings): { kubernetes: InstallManifest | null; kubeBinDir: string | null; etcdBinDirs: string[] } {
+  const v = settings.kubeVersion;
+  const version = v.patch === null ? null : formatKubeVersion(v);
+  const kubernetes = version === null ? null : readInstalledSet(settings.toolsDir, 'kubernetes', version);
+  const etcd = listInstalled(settings.toolsDir).filter((s) => s.tool === 'etcd');
+  const preferred = kubernetes?.etcdVersion;
+  etcd.sort((a, b) => (a.version === preferred ? -1 : b.version === preferred ? 1 : b.version.localeCompare(a.version, 'en', { numeric: true })));
+  return { kubernetes, kubeBinDir: kubernetes === null || version === null ? null : toolSetBinDir(settings.toolsDir, 'kubernetes', version), etcdBinDirs: etcd.map((s) => s.binDir) };
 }
 
-/** ETCD_VERSION when set, else the checkout's hack/lib/etcd.sh, else the script's default. */
+function searchInput(ctx: Pick<ProviderContext, 'settings' | 'env'>) {
+  const installed = installedSets(ctx.settings);
+  return {
+    kubeBinDir: ctx.settings.kubeBinDir, kubeRoot: ctx.settings.kubeRoot, path: ctx.env.PATH ?? '', platform: goPlatform(process.platform, process.arch),
+    installedKubeBinDir: installed.kubeBinDir, installedEtcdBinDirs: installed.etcdBinDirs,
+  };
+}
+
+/** ETCD_VERSION when set, else the checkout's hack/lib/etcd.sh (or the installed set's record of it), else the script's default. */
 export function etcdMinimum(settings: Settings): { version: string; source: string } {
   if (settings.etcdMinVersion !== '') return { version: settings.etcdMinVersion, source: 'ETCD_VERSION' };
+  const installed = installedSets(settings);
+  if (installed.kubernetes?.etcdVersion !== undefined && settings.kubeRoot === '' && settings.kubeBinDir === '') {
+    return { version: installed.kubernetes.etcdVersion, source: `hack/lib/etcd.sh of ${installed.kubernetes.origin}` };
+  }
   if (settings.kubeRoot !== '') {
     const file = join(settings.kubeRoot, 'hack', 'lib', 'etcd.sh');
     try {

@@ -160,7 +160,7 @@ export function evaluateLocalPreflight(settings: Settings, facts: LocalPreflight
   const checks: Check[] = [];
   const b = facts.binaries;
   if ('error' in b) {
-    checks.push(check(id('binaries'), 'Kubernetes and etcd binaries', 'fail', `${b.error}\n${b.details}`, 'set KUBE_ROOT to a Kubernetes checkout you built, or KUBE_BIN_DIR to a folder of binaries; etcd: apt-get install etcd-server or hack/install-etcd.sh'));
+    checks.push(check(id('binaries'), 'Kubernetes and etcd binaries', 'fail', `${b.error}\n${b.details}`, 'get real binaries with `local-up tools install kubernetes` (add --from-source to build them with Go) and `local-up tools install etcd`; or set KUBE_ROOT to a Kubernetes checkout you built, or KUBE_BIN_DIR to a folder of binaries'));
   } else {
     const list = b.found.map((f) => `${f.name} ${f.versionText.replace(/^Kubernetes |^etcd Version: /, '')} (${f.path}, via ${f.via})`).join('; ');
     if (b.verdict.errors.length > 0) checks.push(check(id('binaries'), 'Kubernetes and etcd binaries', 'fail', b.verdict.errors.join('; '), 'the message names the setting or binary to change'));

@@ -1,0 +1,250 @@
+// Layer 3: real Kubernetes components (built here by `tools install kubernetes
+// --from-source`, or downloaded) read what kube-local-up generates. Where our
+// output and a real component disagree, the component is right.
+//
+// How each component is made to check and exit (from its source at the version under test):
+// - kube-proxy: `--config F --write-config-to OUT` loads F (strict decoding, with a lenient
+//   fallback it logs as "Using lenient decoding as strict decoding failed"), validates it
+//   (cmd/kube-proxy/app/server.go: Complete, Validate), then writes the configuration it
+//   loaded and exits (options.go: Run → writeConfigFile). OUT is kube-proxy's own account of
+//   every field, compared here with what we wrote.
+// - kube-scheduler: `--write-config-to OUT` writes the completed configuration after
+//   validation and exits 0 (cmd/kube-scheduler/app/options/configfile.go: LogOrWriteConfig).
+// - kubelet: loads and validates --config before anything else (cmd/kubelet/app/server.go:
+//   loadConfigFile, ValidateKubeletConfiguration), then logs "KubeletConfiguration" at -v=5
+//   just before it starts running; that line is the proof, and the kubelet is stopped there.
+// - kubeadm: `kubeadm config validate --config F`.
+// - every component's command line: parsed by the real binary with `--version` appended
+//   (flags are parsed before verflag.PrintAndExitIfRequested runs): an unknown flag or a value
+//   of the wrong type fails there.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
+import YAML from 'yaml';
+import { formatKubeVersion } from '../src/config/kube-version.js';
+import { resolveSettings } from '../src/config/resolve.js';
+import { ExecaRunner } from '../src/exec/execa-runner.js';
+import { ensurePki } from '../src/providers/local/pki.js';
+import { planLocalCluster } from '../src/providers/local/plan.js';
+import type { LocalPlan } from '../src/providers/local/plan.js';
+import { runInProcess, tempDir } from './helpers/cli.js';
+import { findRealSet } from './helpers/real-binaries.js';
+import type { RealSet } from './helpers/real-binaries.js';
+
+const found = findRealSet();
+const real: RealSet | null = 'skip' in found ? null : found;
+const skip = 'skip' in found ? found.skip : false;
+const v = real?.versionText ?? '0.0.0';
+
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a real binary to its end (generous deadline: a 2-core machine under load). */
+function run(file: string, args: readonly string[], options: { timeoutMs?: number; stopWhen?: RegExp } = {}): Promise<Ran & { stoppedOn: string | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let stoppedOn: string | null = null;
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    const watch = (chunk: Buffer, into: 'out' | 'err') => {
+      const text = chunk.toString('utf8');
+      if (into === 'out') stdout += text;
+      else stderr += text;
+      if (options.stopWhen !== undefined && stoppedOn === null) {
+        const match = options.stopWhen.exec(stdout + stderr);
+        if (match !== null) {
+          stoppedOn = match[0];
+          child.kill('SIGKILL');
+        }
+      }
+    };
+    child.stdout.on('data', (c: Buffer) => watch(c, 'out'));
+    child.stderr.on('data', (c: Buffer) => watch(c, 'err'));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, stoppedOn });
+    });
+  });
+}
+
+const LENIENT = /lenient decoding as strict decoding failed[^\n]*/i;
+
+/** Every leaf we wrote must come back with the same value in the component's own serialisation. */
+function assertFieldsKept(ours: unknown, theirs: unknown, path = ''): void {
+  if (ours === null || typeof ours !== 'object') {
+    assert.deepEqual(theirs, ours, `${path}: we wrote ${JSON.stringify(ours)}, the component holds ${JSON.stringify(theirs)}`);
+    return;
+  }
+  if (Array.isArray(ours)) {
+    assert.ok(Array.isArray(theirs), `${path}: we wrote a list, the component holds ${JSON.stringify(theirs)}`);
+    assert.deepEqual(theirs, ours, `${path}`);
+    return;
+  }
+  assert.ok(theirs !== null && typeof theirs === 'object', `${path}: the component dropped this object`);
+  for (const [key, value] of Object.entries(ours)) {
+    if (path === '' && (key === 'apiVersion' || key === 'kind')) continue;
+    assertFieldsKept(value, (theirs as Record<string, unknown>)[key], path === '' ? key : `${path}.${key}`);
+  }
+}
+
+async function ourOutput(args: readonly string[]): Promise<string> {
+  const result = await runInProcess([...args, '--k8s-version', v]);
+  assert.equal(result.code, 0, `local-up ${args.join(' ')}: ${result.stderr}`);
+  return result.stdout;
+}
+
+/** The kube-proxy configurations kube-local-up writes: every mode, family and IPVS setting. */
+const KUBE_PROXY_CASES: readonly { name: string; args: readonly string[] }[] = [
+  { name: 'ipvs (defaults)', args: ['--mode', 'ipvs'] },
+  { name: 'iptables', args: ['--mode', 'iptables'] },
+  { name: 'nftables', args: ['--mode', 'nftables'] },
+  {
+    name: 'ipvs with every tuning setting',
+    args: ['--mode', 'ipvs', '--scheduler', 'wrr', '--strict-arp', '--ipvs-sync-period', '45s', '--ipvs-min-sync-period', '2s', '--ipvs-tcp-timeout', '900s', '--ipvs-tcpfin-timeout', '120s', '--ipvs-udp-timeout', '300s', '--exclude-cidrs', '192.168.50.0/24,10.10.0.0/16', '--nodeport-addresses', '10.0.0.0/8,192.168.0.0/16'],
+  },
+  { name: 'ipvs, IPv6 pod range', args: ['--mode', 'ipvs', '--ip-family', 'ipv6', '--cluster-cidr', 'fd00:10:244::/56', '--service-cidr', 'fd00:10:96::/112'] },
+  { name: 'ipvs with a feature gate and a hostname/kubeconfig', args: ['--mode', 'ipvs', '--feature-gates', 'TopologyAwareHints=true', '--hostname-override', 'node-a', '--kubeconfig', '/etc/kubernetes/proxy.kubeconfig'] },
+];
+
+describe(`real kube-proxy ${v} reads our KubeProxyConfiguration`, { skip }, () => {
+  for (const c of KUBE_PROXY_CASES) {
+    it(`${c.name}: loads strictly, validates, and keeps every field`, async () => {
+      const dir = tempDir('real-kube-proxy-');
+      const text = await ourOutput(['config', 'kube-proxy', ...c.args]);
+      writeFileSync(join(dir, 'config.yaml'), text);
+      const result = await run((real as RealSet).bin('kube-proxy'), ['--config', join(dir, 'config.yaml'), '--write-config-to', join(dir, 'out.yaml')]);
+      assert.equal(result.code, 0, `kube-proxy refused our configuration:\n${result.stderr}`);
+      assert.doesNotMatch(result.stderr, LENIENT, 'kube-proxy found a field it does not know');
+      assertFieldsKept(YAML.parse(text), YAML.parse(readFileSync(join(dir, 'out.yaml'), 'utf8')));
+    });
+  }
+
+  it('the equivalent --flags are accepted and give the same mode and scheduler', async () => {
+    const dir = tempDir('real-kube-proxy-flags-');
+    const flags = (await ourOutput(['config', 'kube-proxy', '--flags', '--mode', 'ipvs', '--scheduler', 'lc', '--strict-arp'])).split('\n').filter((l) => l !== '');
+    const result = await run((real as RealSet).bin('kube-proxy'), [...flags, '--write-config-to', join(dir, 'out.yaml')]);
+    assert.equal(result.code, 0, result.stderr);
+    const written = YAML.parse(readFileSync(join(dir, 'out.yaml'), 'utf8')) as { mode: string; ipvs: { scheduler: string; strictARP: boolean } };
+    assert.equal(written.mode, 'ipvs');
+    assert.equal(written.ipvs.scheduler, 'lc');
+    assert.equal(written.ipvs.strictARP, true);
+  });
+
+  it('negative control: kube-proxy does refuse an invalid value, and reports an unknown field', async () => {
+    const dir = tempDir('real-kube-proxy-bad-');
+    writeFileSync(join(dir, 'bad.yaml'), 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs\nipvs:\n  tcpTimeout: -5s\n');
+    const bad = await run((real as RealSet).bin('kube-proxy'), ['--config', join(dir, 'bad.yaml'), '--write-config-to', join(dir, 'out.yaml')]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /TCPTimeout/);
+    writeFileSync(join(dir, 'unknown.yaml'), 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs\nipvs:\n  schedular: rr\n');
+    const unknown = await run((real as RealSet).bin('kube-proxy'), ['--config', join(dir, 'unknown.yaml'), '--write-config-to', join(dir, 'out2.yaml')]);
+    assert.match(unknown.stderr, LENIENT);
+  });
+});
+
+describe(`real kubeadm ${v} validates our kubeadm documents`, { skip }, () => {
+  for (const mode of ['ipvs', 'iptables', 'nftables']) {
+    it(`kube-proxy in ${mode} mode`, async () => {
+      const dir = tempDir('real-kubeadm-');
+      writeFileSync(join(dir, 'kubeadm.yaml'), await ourOutput(['config', 'kubeadm', '--mode', mode]));
+      const result = await run((real as RealSet).bin('kubeadm'), ['config', 'validate', '--config', join(dir, 'kubeadm.yaml')]);
+      assert.equal(result.code, 0, `kubeadm config validate refused it:\n${result.stdout}${result.stderr}`);
+      assert.doesNotMatch(result.stdout + result.stderr, /unknown field|strict decoding error/i);
+    });
+  }
+
+  it('negative control: kubeadm refuses a document with an unknown field', async () => {
+    const dir = tempDir('real-kubeadm-bad-');
+    const good = await ourOutput(['config', 'kubeadm', '--mode', 'ipvs']);
+    writeFileSync(join(dir, 'kubeadm.yaml'), good.replace('kind: ClusterConfiguration', 'kind: ClusterConfiguration\nnetwrking: {}'));
+    const result = await run((real as RealSet).bin('kubeadm'), ['config', 'validate', '--config', join(dir, 'kubeadm.yaml')]);
+    assert.notEqual(result.code, 0, result.stdout);
+  });
+});
+
+/** The local provider's whole plan, written out with a real PKI, for the real set's version. */
+async function writtenLocalPlan(extraEnv: Record<string, string> = {}): Promise<{ plan: LocalPlan; root: string }> {
+  const root = tempDir('real-local-plan-');
+  const env = { PATH: process.env.PATH, HOME: root, STATE_DIR: join(root, 'state'), KUBE_PROXY_MODE: 'ipvs', ...extraEnv };
+  const settings = resolveSettings({ flags: {}, env, dotenv: null }).values;
+  const set = real as RealSet;
+  const binaries = { etcd: 'etcd', 'kube-apiserver': set.bin('kube-apiserver'), 'kube-controller-manager': set.bin('kube-controller-manager'), 'kube-scheduler': set.bin('kube-scheduler'), kubelet: set.bin('kubelet'), 'kube-proxy': set.bin('kube-proxy') };
+  const plan = planLocalCluster({ settings, version: set.version, binaries, clusterDir: join(root, 'state', 'local-up'), resolvConf: '/etc/resolv.conf' });
+  for (const file of plan.files) {
+    mkdirSync(dirname(file.path), { recursive: true });
+    writeFileSync(file.path, file.content, { mode: file.mode });
+  }
+  await ensurePki(plan.pki, false, { runner: new ExecaRunner(), openssl: 'openssl' });
+  return { plan, root };
+}
+
+describe(`the local provider's command lines and files, read by real ${v} components`, { skip }, () => {
+  it('every kube-* component accepts every flag of its command line', async () => {
+    const { plan } = await writtenLocalPlan();
+    const components = plan.components.filter((c) => c.name !== 'etcd');
+    assert.equal(components.length, 5);
+    for (const component of components) {
+      const [file, ...args] = component.argv;
+      const result = await run(file as string, [...args, '--version']);
+      assert.equal(result.code, 0, `${component.name} refused its command line ${component.argv.join(' ')}:\n${result.stderr}`);
+      assert.match(result.stdout, new RegExp(`^Kubernetes v${v.replaceAll('.', '\\.')}\\b`));
+    }
+  });
+
+  it("kube-proxy loads the plan's configuration file in ipvs mode and keeps every field", async () => {
+    const { plan, root } = await writtenLocalPlan();
+    const out = join(root, 'kube-proxy-out.yaml');
+    const result = await run((real as RealSet).bin('kube-proxy'), [`--config=${plan.kubeProxy.configFile}`, '--write-config-to', out]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.doesNotMatch(result.stderr, LENIENT);
+    assertFieldsKept(YAML.parse(readFileSync(plan.kubeProxy.configFile, 'utf8')), YAML.parse(readFileSync(out, 'utf8')));
+  });
+
+  it("kube-scheduler validates the plan's KubeSchedulerConfiguration (with its flags) and writes it back", async () => {
+    const { plan, root } = await writtenLocalPlan();
+    const scheduler = plan.components.find((c) => c.name === 'kube-scheduler');
+    assert.ok(scheduler);
+    const out = join(root, 'scheduler-out.yaml');
+    const [file, ...args] = scheduler.argv;
+    const result = await run(file as string, [...args, '--write-config-to', out]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.doesNotMatch(result.stderr, LENIENT);
+    const configFile = plan.files.find((f) => f.path.endsWith('kube-scheduler.yaml'));
+    assert.ok(configFile);
+    assertFieldsKept(YAML.parse(configFile.content), YAML.parse(readFileSync(out, 'utf8')));
+  });
+
+  it("the kubelet loads and validates the plan's KubeletConfiguration", async () => {
+    const { plan, root } = await writtenLocalPlan();
+    const kubelet = plan.components.find((c) => c.name === 'kubelet');
+    assert.ok(kubelet);
+    const [file, ...args] = kubelet.argv;
+    // Its own folders in a temp dir, so nothing on this machine is touched before it is stopped.
+    const result = await run(file as string, [...args, '-v=5', `--root-dir=${join(root, 'kubelet')}`, `--cert-dir=${join(root, 'kubelet-pki')}`], { stopWhen: /"KubeletConfiguration" configuration=|failed to validate kubelet configuration[^\n]*|failed to load kubelet config file[^\n]*/ });
+    assert.doesNotMatch(result.stderr, LENIENT, 'the kubelet found a field it does not know');
+    assert.equal(result.stoppedOn?.startsWith('"KubeletConfiguration"'), true, `the kubelet did not accept its configuration:\n${result.stderr.split('\n').slice(-15).join('\n')}`);
+  });
+
+  it('negative control: the kubelet refuses an invalid configuration before that point', async () => {
+    const { plan, root } = await writtenLocalPlan();
+    const config = plan.files.find((f) => f.path.endsWith('kubelet.yaml'));
+    assert.ok(config);
+    writeFileSync(config.path, config.content.replace(/healthzPort: \d+/, 'healthzPort: 99999'));
+    const kubelet = plan.components.find((c) => c.name === 'kubelet');
+    const [file, ...args] = kubelet?.argv ?? [];
+    const result = await run(file as string, [...args, '-v=5', `--root-dir=${join(root, 'kubelet')}`, `--cert-dir=${join(root, 'kubelet-pki')}`], { stopWhen: /"KubeletConfiguration" configuration=|failed to validate kubelet configuration/ });
+    assert.equal(result.stoppedOn, 'failed to validate kubelet configuration');
+  });
+
+  it('kube-proxy 1 version of the plan matches the set: the binaries report exactly the installed release', async () => {
+    const result = await run((real as RealSet).bin('kube-proxy'), ['--version']);
+    assert.equal(result.stdout.trim(), `Kubernetes v${formatKubeVersion((real as RealSet).version)}`);
+  });
+});
