@@ -184,6 +184,28 @@ describe('tools install --from-source refusals (real Go, real module proxy)', ()
     assert.deepEqual(leftovers(toolsDir), []);
   });
 
+  it('Ctrl-C while Go works: exit 130, no partial folder, no go process left', { skip: go === undefined ? 'no Go on this machine' : false, timeout: 300_000 }, async () => {
+    const toolsDir = join(tempDir(), 'tools');
+    // A fresh Go cache: Go has real work to do (fetching etcd's modules) when the signal arrives.
+    const goCache = join(tempDir(), 'go');
+    let sent = false;
+    const result = await runCli(['tools', 'install', 'etcd', '--version', '3.6.5', '--from-source', '--tools-dir', toolsDir, '--go-cache-dir', goCache, '--go', go as string], { PATH: process.env.PATH, HOME: tempDir(), GOPROXY: process.env.GOPROXY }, (child) => {
+      child.stderr?.on('data', (chunk: Buffer) => {
+        if (!sent && /fetching go\.etcd\.io\/etcd\/server\/v3@v3\.6\.5/.test(String(chunk))) {
+          sent = true;
+          setTimeout(() => child.kill('SIGINT'), 300);
+        }
+      });
+    }, 240_000);
+    assert.ok(sent, `the install never reached Go: ${result.stderr}`);
+    assert.equal(result.code, 130, result.stderr);
+    assert.match(result.stderr, /interrupted/);
+    assert.doesNotMatch(result.stderr, /\n\s+at /);
+    assert.deepEqual(leftovers(toolsDir).filter((n) => n.includes('partial') || n.startsWith('etcd-')), []);
+    const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+    assert.doesNotMatch(ps, /go(\.etcd\.io\/etcd\/server\/v3@v3\.6\.5)/, 'a go process outlived the install');
+  });
+
   it('a minor-only version is refused before anything runs', async () => {
     const result = await runCli(['tools', 'install', 'kubernetes', '--k8s-version', '1.34', '--tools-dir', join(tempDir(), 't')], { PATH: process.env.PATH, HOME: tempDir() });
     assert.equal(result.code, 2);
