@@ -5,7 +5,7 @@
 // exist, no Go). Nothing half-done may be left in TOOLS_DIR in any case.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,7 +19,7 @@ import { runCli } from './helpers/stand-ins.js';
 const VERSION = '1.34.11';
 
 /** A server archive laid out as kubernetes-server-linux-<arch>.tar.gz is, with executables that answer like the real ones. */
-function fakeServerArchive(reported: string): Buffer {
+function fakeServerArchive(reported: string, fillerBytes = 0): Buffer {
   const root = tempDir('fake-archive-');
   const bin = join(root, 'kubernetes', 'server', 'bin');
   mkdirSync(bin, { recursive: true });
@@ -28,7 +28,7 @@ function fakeServerArchive(reported: string): Buffer {
     writeFileSync(join(bin, name), `#!/bin/sh\necho '${answer}'\n`);
     chmodSync(join(bin, name), 0o755);
   }
-  writeFileSync(join(bin, 'kube-apiserver.tar'), 'an image tarball the install must not keep');
+  writeFileSync(join(bin, 'kube-apiserver.tar'), fillerBytes === 0 ? 'an image tarball the install must not keep' : randomBytes(fillerBytes));
   execFileSync('tar', ['-czf', join(root, 'server.tar.gz'), '-C', root, 'kubernetes']);
   return readFileSync(join(root, 'server.tar.gz'));
 }
@@ -147,6 +147,26 @@ describe('tools install kubernetes from the official archive', { skip: process.p
     assert.equal(result.code, 3);
     assert.match(result.stderr, /is not an install kube-local-up finished/);
     assert.equal(readFileSync(join(toolsDir, `kubernetes-${VERSION}`, 'bin', 'kube-proxy'), 'utf8'), 'mine');
+  });
+});
+
+describe('a full disk', { skip: process.getuid?.() !== 0 ? 'mounting a small tmpfs needs root' : false }, () => {
+  it('ENOSPC while the archive streams in: exit 3, a clear message, no stack, nothing kept', async () => {
+    const big = fakeServerArchive('1.34.7', 3 * 1024 * 1024);
+    routes.set(archivePath('1.34.7'), () => ({ status: 200, body: big }));
+    routes.set(`${archivePath('1.34.7')}.sha512`, () => ({ status: 200, body: sha512(big) }));
+    const mount = tempDir('tiny-disk-');
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mount]);
+    try {
+      const toolsDir = join(mount, 'tools');
+      const result = await install(toolsDir, ['--k8s-version', '1.34.7']);
+      assert.equal(result.code, 3, result.stderr);
+      assert.match(result.stderr, /the disk is full \(no space left on device\)/);
+      assert.doesNotMatch(result.stderr, /\n\s+at /);
+      assert.deepEqual(leftovers(toolsDir), []);
+    } finally {
+      execFileSync('umount', [mount]);
+    }
   });
 });
 
