@@ -97,6 +97,21 @@ describe('tools install kubernetes from the official archive', { skip: process.p
     assert.match(again.stdout, /already installed/);
   });
 
+  it("doctor for the local provider finds the installed set and says so (KUBE_ROOT and KUBE_BIN_DIR unset)", async () => {
+    routes.set(archivePath('1.34.6'), () => ({ status: 200, body: fakeServerArchive('1.34.6') }));
+    routes.set(`${archivePath('1.34.6')}.sha512`, () => ({ status: 200, body: sha512(fakeServerArchive('1.34.6')) }));
+    const toolsDir = join(tempDir(), 'tools');
+    const etcdDir = tempDir('fake-etcd-');
+    writeFileSync(join(etcdDir, 'etcd'), '#!/bin/sh\necho "etcd Version: 3.6.5"\n', { mode: 0o755 });
+    assert.equal((await install(toolsDir, ['--k8s-version', '1.34.6'])).code, 0);
+    const doctor = await runCli(['doctor', '--json', '--provider', 'local', '--k8s-version', '1.34.6', '--tools-dir', toolsDir], { PATH: `${etcdDir}:${process.env.PATH ?? ''}`, HOME: tempDir(), ETCD_VERSION: '3.6.5' });
+    const checks = (JSON.parse(doctor.stdout) as { checks: { id: string; status: string; detail: string }[] }).checks;
+    const binaries = checks.find((c) => c.id === 'provider.local.binaries');
+    assert.ok(binaries, doctor.stdout);
+    assert.equal(binaries.status, 'pass', binaries.detail);
+    assert.match(binaries.detail, new RegExp(`kube-proxy v1\\.34\\.6 \\(${toolsDir}/kubernetes-1\\.34\\.6/bin/kube-proxy, via TOOLS_DIR \\(tools install kubernetes\\)\\)`));
+  });
+
   it('a checksum mismatch keeps nothing and exits 3', async () => {
     routes.set(archivePath('1.34.9'), () => ({ status: 200, body: archive }));
     routes.set(`${archivePath('1.34.9')}.sha512`, () => ({ status: 200, body: 'f'.repeat(128) }));
@@ -147,6 +162,26 @@ describe('tools install kubernetes from the official archive', { skip: process.p
     assert.equal(result.code, 3);
     assert.match(result.stderr, /is not an install kube-local-up finished/);
     assert.equal(readFileSync(join(toolsDir, `kubernetes-${VERSION}`, 'bin', 'kube-proxy'), 'utf8'), 'mine');
+  });
+});
+
+describe('tools install etcd from the official archive', { skip: process.platform !== 'linux' ? 'Linux only' : false }, () => {
+  it("picks its entry out of SHA256SUMS, unpacks etcd and etcdctl, and checks etcd's version", async () => {
+    const root = tempDir('fake-etcd-archive-');
+    const dir = join(root, `etcd-v3.6.5-linux-${arch}`);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'etcd'), '#!/bin/sh\necho "etcd Version: 3.6.5"\necho "Git SHA: cafe"\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'etcdctl'), '#!/bin/sh\necho "etcdctl version: 3.6.5"\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'README.md'), 'not installed');
+    execFileSync('tar', ['-czf', join(root, 'e.tgz'), '-C', root, `etcd-v3.6.5-linux-${arch}`]);
+    const body = readFileSync(join(root, 'e.tgz'));
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    routes.set(`/etcd/v3.6.5/etcd-v3.6.5-linux-${arch}.tar.gz`, () => ({ status: 200, body }));
+    routes.set('/etcd/v3.6.5/SHA256SUMS', () => ({ status: 200, body: `${'0'.repeat(64)}  etcd-v3.6.5-linux-s390x.tar.gz\n${sha256}  etcd-v3.6.5-linux-${arch}.tar.gz\n` }));
+    const toolsDir = join(tempDir(), 'tools');
+    const result = await runCli(['tools', 'install', 'etcd', '--version', '3.6.5', '--etcd-download-base', `${base}/etcd`, '--tools-dir', toolsDir], { PATH: process.env.PATH, HOME: tempDir() });
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(readdirSync(join(toolsDir, 'etcd-3.6.5', 'bin')).sort(), ['etcd', 'etcdctl']);
   });
 });
 
