@@ -211,12 +211,12 @@ describe('streamed downloads', () => {
     const file = join(tempDir(), 'endless.bin');
     const before = process.memoryUsage().rss;
     await assert.rejects(
-      downloadToFile({ url: `${base}/endless`, file, maxBytes: 64 * 1024 * 1024, algorithm: 'sha256', signal: AbortSignal.timeout(120_000) }),
+      downloadToFile({ url: `${base}/endless`, file, maxBytes: 256 * 1024 * 1024, algorithm: 'sha256', signal: AbortSignal.timeout(240_000) }),
       (error: unknown) => error instanceof DownloadError && error.kind === 'too-large',
     );
     assert.equal(existsSync(file), false);
-    // 64 MiB went through; holding it in memory would have grown the process by at least that.
-    assert.ok(process.memoryUsage().rss - before < 48 * 1024 * 1024, `rss grew by ${Math.round((process.memoryUsage().rss - before) / 1048576)} MiB`);
+    // 256 MiB went through; holding it in memory would have grown the process by at least that.
+    assert.ok(process.memoryUsage().rss - before < 128 * 1024 * 1024, `rss grew by ${Math.round((process.memoryUsage().rss - before) / 1048576)} MiB`);
   });
 });
 
@@ -257,8 +257,15 @@ describe('tools install --from-source refusals (real Go, real module proxy)', ()
     assert.match(result.stderr, /interrupted/);
     assert.doesNotMatch(result.stderr, /\n\s+at /);
     assert.deepEqual(leftovers(toolsDir).filter((n) => n.includes('partial') || n.startsWith('etcd-')), []);
-    const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
-    assert.doesNotMatch(ps, /go(\.etcd\.io\/etcd\/server\/v3@v3\.6\.5)/, 'a go process outlived the install');
+    // Any process still using this test's own Go cache is one the install started and failed to stop.
+    const users = readdirSync('/proc').filter((pid) => /^\d+$/.test(pid)).filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`GOMODCACHE=${goCache}/mod`);
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(users, [], 'a go process outlived the install');
   });
 
   it('a minor-only version is refused before anything runs', async () => {
