@@ -15,6 +15,8 @@ const cli = ['bin/local-up.js'];
 const started = Date.now();
 process.stderr.write(chalk.bold('setup: real Kubernetes binaries (a cold build takes 20-30 minutes on 2 cores)\n'));
 await $`node ${cli} tools install kubernetes --from-source ${versionArgs}`;
+process.stderr.write(chalk.bold("setup: etcd, the version that release's hack/lib/etcd.sh names, built from source\n"));
+await $`node ${cli} tools install etcd --from-source ${versionArgs}`;
 process.stderr.write(chalk.bold('setup: the pinned kind, built from source\n'));
 await $`node ${cli} tools install kind --from-source`;
 await $`node ${cli} tools list`;

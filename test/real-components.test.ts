@@ -30,10 +30,22 @@ import { ensurePki } from '../src/providers/local/pki.js';
 import { planLocalCluster } from '../src/providers/local/plan.js';
 import type { LocalPlan } from '../src/providers/local/plan.js';
 import { runInProcess, tempDir } from './helpers/cli.js';
-import { findRealSet } from './helpers/real-binaries.js';
+import { findRealSet, realRequired } from './helpers/real-binaries.js';
+import { listInstalled } from '../src/tools/install.js';
 import type { RealSet } from './helpers/real-binaries.js';
 
 const found = findRealSet();
+
+/** The etcd `tools install etcd` built (the newest complete set), or null. */
+function etcdBin(): string | null {
+  const settings = resolveSettings({ flags: {}, env: process.env, dotenv: null }).values;
+  const sets = listInstalled(settings.toolsDir).filter((set) => set.tool === 'etcd');
+  if (sets.length === 0) {
+    if (realRequired()) throw new Error('no etcd set in TOOLS_DIR; CI=true: tests that need real binaries never skip (npm run setup installs it)');
+    return null;
+  }
+  return join((sets[sets.length - 1] as { binDir: string }).binDir, 'etcd');
+}
 const real: RealSet | null = 'skip' in found ? null : found;
 const skip = 'skip' in found ? found.skip : false;
 const v = real?.versionText ?? '0.0.0';
@@ -211,6 +223,15 @@ describe(`the local provider's command lines and files, read by real ${v} compon
       assert.equal(result.code, 0, `${component.name} refused its command line ${component.argv.join(' ')}:\n${result.stderr}`);
       assert.match(result.stdout, new RegExp(`^Kubernetes v${v.replaceAll('.', '\\.')}\\b`));
     }
+  });
+
+  it('etcd (built by tools install etcd) accepts every flag of its command line', { skip: etcdBin() === null ? 'no etcd set in TOOLS_DIR (npx local-up tools install etcd --from-source)' : false }, async () => {
+    const { plan } = await writtenLocalPlan();
+    const etcd = plan.components.find((c) => c.name === 'etcd');
+    assert.ok(etcd);
+    const result = await run(etcdBin() as string, [...etcd.argv.slice(1), '--version']);
+    assert.equal(result.code, 0, `etcd refused its command line ${etcd.argv.join(' ')}:\n${result.stderr}`);
+    assert.match(result.stdout, /^etcd Version: 3\.6\.\d+/m);
   });
 
   it("kube-proxy loads the plan's configuration file in ipvs mode and keeps every field", async () => {
