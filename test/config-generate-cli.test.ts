@@ -106,15 +106,14 @@ describe('config kube-proxy', () => {
   });
 });
 
+// Releases no real binary can be built for here (Go 1.26 cannot build 1.9 or 1.30's kubeadm is
+// not in the test matrix): their documents are kept as reviewed golden files. The kind Cluster and
+// the 1.34 KubeProxyConfiguration are no longer golden: the real kind and the real kube-proxy read
+// them in test/real-kind.test.ts and test/real-components.test.ts.
 describe('golden documents', () => {
   const cases: { file: string; argv: string[] }[] = [
     { file: 'kubeadm-1.9-ipvs.yaml', argv: ['config', 'kubeadm', '--k8s-version', '1.9.0', '--mode', 'ipvs'] },
     { file: 'kubeadm-1.30-ipvs.yaml', argv: ['config', 'kubeadm', '--k8s-version', '1.30.0', '--mode', 'ipvs'] },
-    { file: 'kind-ipvs-2-workers-strict-arp.yaml', argv: ['config', 'kind', '--k8s-version', '1.34', '--mode', 'ipvs', '--workers', '2', '--strict-arp'] },
-    {
-      file: 'kube-proxy-1.34-ipvs.yaml',
-      argv: ['config', 'kube-proxy', '--k8s-version', '1.34.0', '--mode', 'ipvs', '--hostname-override', 'node-1', '--kubeconfig', '/var/lib/kube-proxy/kubeconfig', '--metrics-bind-address', '127.0.0.1:10249'],
-    },
   ];
   for (const c of cases) {
     it(c.file, async () => {

@@ -153,6 +153,24 @@ describe(`real kube-proxy ${v} reads our KubeProxyConfiguration`, { skip }, () =
     });
   }
 
+  it('what kube-proxy understood is what the user asked for (settings in, real configuration out)', async () => {
+    const dir = tempDir('real-kube-proxy-asked-');
+    const text = await ourOutput(['config', 'kube-proxy', '--mode', 'ipvs', '--scheduler', 'wrr', '--strict-arp', '--ipvs-sync-period', '45s', '--ipvs-min-sync-period', '2s', '--ipvs-tcp-timeout', '900s', '--ipvs-tcpfin-timeout', '120s', '--ipvs-udp-timeout', '300s', '--exclude-cidrs', '192.168.50.0/24,10.10.0.0/16', '--nodeport-addresses', '10.0.0.0/8', '--cluster-cidr', '10.244.0.0/16', '--hostname-override', 'node-a']);
+    writeFileSync(join(dir, 'config.yaml'), text);
+    const result = await run((real as RealSet).bin('kube-proxy'), ['--config', join(dir, 'config.yaml'), '--write-config-to', join(dir, 'out.yaml')]);
+    assert.equal(result.code, 0, result.stderr);
+    const c = YAML.parse(readFileSync(join(dir, 'out.yaml'), 'utf8')) as Record<string, unknown> & { ipvs: Record<string, unknown> };
+    assert.equal(c.mode, 'ipvs');
+    assert.equal(c.clusterCIDR, '10.244.0.0/16');
+    assert.equal(c.hostnameOverride, 'node-a');
+    assert.deepEqual(c.nodePortAddresses, ['10.0.0.0/8']);
+    assert.equal(c.ipvs.scheduler, 'wrr');
+    assert.equal(c.ipvs.strictARP, true);
+    assert.deepEqual(c.ipvs.excludeCIDRs, ['192.168.50.0/24', '10.10.0.0/16']);
+    const seconds = (key: string) => goDurationSeconds(c.ipvs[key]);
+    assert.deepEqual([seconds('syncPeriod'), seconds('minSyncPeriod'), seconds('tcpTimeout'), seconds('tcpFinTimeout'), seconds('udpTimeout')], [45, 2, 900, 120, 300]);
+  });
+
   it('the equivalent --flags are accepted and give the same mode and scheduler', async () => {
     const dir = tempDir('real-kube-proxy-flags-');
     const flags = (await ourOutput(['config', 'kube-proxy', '--flags', '--mode', 'ipvs', '--scheduler', 'lc', '--strict-arp'])).split('\n').filter((l) => l !== '');
