@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DownloadError, downloadToFile } from '../src/exec/download.js';
 import { KUBERNETES_BINARIES } from '../src/tools/layout.js';
-import { tempDir } from './helpers/cli.js';
+import { ROOT, tempDir } from './helpers/cli.js';
 import { runCli } from './helpers/stand-ins.js';
 
 const VERSION = '1.34.11';
@@ -266,6 +266,15 @@ describe('tools install --from-source refusals (real Go, real module proxy)', ()
       }
     });
     assert.deepEqual(users, [], 'a go process outlived the install');
+  });
+
+  it("a Go older than the release's go.mod asks: exit 3 naming both versions and the GOTOOLCHAIN way out", async () => {
+    const toolsDir = join(tempDir(), 'tools');
+    const result = await runCli(['tools', 'install', 'kubernetes', '--from-source', '--k8s-version', '1.34.11', '--tools-dir', toolsDir, '--go-cache-dir', tempDir(), '--go', join(ROOT, 'test', 'stand-ins', 'old-go', 'go')], { PATH: process.env.PATH, HOME: tempDir() });
+    assert.equal(result.code, 3, result.stderr);
+    assert.match(result.stderr, /Kubernetes 1\.34\.11 needs Go 1\.25\.0 or later \(the go directive of its go\.mod\); .* is go1\.21\.13/);
+    assert.match(result.stderr, /GOTOOLCHAIN=go1\.25\.0/);
+    assert.equal(existsSync(toolsDir), false);
   });
 
   it('a minor-only version is refused before anything runs', async () => {
