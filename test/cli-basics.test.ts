@@ -56,7 +56,7 @@ describe('local-up as a process', () => {
     assert.deepEqual(plan.steps.map((s) => s.phase), ['preflight', 'modules', 'cluster', 'kube-proxy', 'assertions', 'summary']);
   });
   it('an iptables plan has no module step and skips the IPVS assertions', async () => {
-    const result = await runBin(['up', '--dry-run', '--json']);
+    const result = await runBin(['up', '--dry-run', '--json', '--mode', 'iptables']);
     const plan = JSON.parse(result.stdout) as { mode: string; steps: { phase: string; details: string[] }[] };
     assert.equal(plan.mode, 'iptables');
     assert.ok(!plan.steps.some((s) => s.phase === 'modules'));

@@ -78,7 +78,7 @@ describe('config kind', () => {
     assert.match(r.stderr, /pins node images for Kubernetes 1\.34\.11, 1\.35\.8, 1\.36\.4, 1\.37\.0/);
   });
   it('ipv6 with the default (IPv4) subnets leaves the subnets to kind', async () => {
-    const r = await runInProcess(['config', 'kind', '--ip-family', 'ipv6', '--k8s-version', '1.34']);
+    const r = await runInProcess(['config', 'kind', '--ip-family', 'ipv6', '--k8s-version', '1.34', '--mode', 'iptables']);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(yamlDocs(r.stdout)[0]?.networking, { ipFamily: 'ipv6', kubeProxyMode: 'iptables' });
   });

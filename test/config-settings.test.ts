@@ -27,6 +27,11 @@ describe('precedence: flag > environment > .env > default', () => {
     assert.equal(resolved.values.provider, 'kind');
     assert.equal(resolved.sources.provider.source, 'default');
   });
+  it('kube-proxy runs in ipvs mode unless told otherwise (local-up-cluster.sh leaves it to kube-proxy, whose default is iptables)', () => {
+    const resolved = resolveSettings({ flags: {}, env: {}, dotenv: null });
+    assert.equal(resolved.values.proxyMode, 'ipvs');
+    assert.equal(resolved.sources.proxyMode.source, 'default');
+  });
   it('treats an empty environment value as unset, like local-up-cluster.sh', () => {
     const resolved = resolveSettings({ flags: {}, env: { KUBE_PROXY_MODE: '' }, dotenv: dotenv({ KUBE_PROXY_MODE: 'ipvs' }) });
     assert.equal(resolved.values.proxyMode, 'ipvs');

@@ -97,8 +97,8 @@ function nthServiceAddress(cidrText: string, n: number): string {
 export function settingSpecs(env: DefaultContext['env']) {
   return {
     proxyMode: setting<ProxyMode>({
-      env: 'KUBE_PROXY_MODE', flag: 'mode', group: 'cluster', default: 'iptables',
-      description: "kube-proxy's mode: iptables (kube-proxy's own default, as in local-up-cluster.sh), ipvs or nftables",
+      env: 'KUBE_PROXY_MODE', flag: 'mode', group: 'cluster', default: 'ipvs',
+      description: "kube-proxy's mode: ipvs (this tool's purpose; local-up-cluster.sh leaves it to kube-proxy, whose default is iptables), iptables or nftables",
       parse: p.oneOf(PROXY_MODES),
     }),
     provider: setting<ProviderName>({
