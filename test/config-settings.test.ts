@@ -107,14 +107,14 @@ describe('the CLI reads settings the same way', () => {
     assert.deepEqual([row('CLUSTER_PROVIDER')?.value, row('CLUSTER_PROVIDER')?.source], ['kind', 'default']);
     assert.equal(rows.length, Object.keys(settingSpecs({})).length);
   });
-  it('--env-file replaces the project .env, and a missing one is a usage error', async () => {
+  it('--dotenv replaces the project .env, and a missing one is a usage error', async () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'ci.env'), 'KUBE_PROXY_MODE=ipvs\n');
-    const ok = await runInProcess(['config', 'show', '--env-file', 'ci.env'], { cwd: dir });
-    assert.match(ok.stdout, /KUBE_PROXY_MODE\s+ipvs\s+\S*ci\.env/);
-    const missing = await runInProcess(['config', 'show', '--env-file', 'nope.env'], { cwd: dir });
+    writeFileSync(join(dir, 'ci.env'), 'KUBE_PROXY_MODE=nftables\n');
+    const ok = await runInProcess(['config', 'show', '--dotenv', 'ci.env'], { cwd: dir });
+    assert.match(ok.stdout, /KUBE_PROXY_MODE\s+nftables\s+\S*ci\.env/);
+    const missing = await runInProcess(['config', 'show', '--dotenv', 'nope.env'], { cwd: dir });
     assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /--env-file nope\.env: no such file/);
+    assert.match(missing.stderr, /--dotenv nope\.env: no such file/);
   });
   it('boolean settings accept --flag and --no-flag', async () => {
     const on = await runInProcess(['config', 'show', '--json', '--strict-arp']);

@@ -76,6 +76,9 @@ function parsePassThrough(argv: readonly string[], command: CommandModule): Pars
   return { ...parsed, positionals: [...parsed.positionals, ...argv.slice(start)] };
 }
 
+/** npm sets npm_config_dry_run=true when its own --dry-run is given (`npm run up --dry-run`). */
+export const npmTookDryRun = (env: Readonly<Record<string, string | undefined>>): boolean => /^(true|1)$/i.test(env.npm_config_dry_run ?? '');
+
 export async function runCommandLine(argv: readonly string[], io: Io): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     const topic = argv[0] === 'help' ? findCommand(argv.slice(1)) : null;
@@ -99,6 +102,15 @@ export async function runCommandLine(argv: readonly string[], io: Io): Promise<n
   if (commandLine.values.help === true) {
     io.out(commandHelp(found.entry, command));
     return ExitCode.ok;
+  }
+  if (npmTookDryRun(io.env)) {
+    // `npm run up --dry-run` (no `--`): npm keeps the flag and sets npm_config_dry_run. Never act then.
+    const name = found.entry.words.join(' ');
+    if (command.options?.['dry-run'] === undefined) {
+      throw usageError(`npm took --dry-run (npm_config_dry_run=true), and \`local-up ${name}\` has no dry run, so it did nothing`, `run it without --dry-run, or pass flags after \`--\`: npm run ${name} -- [flags]`);
+    }
+    io.err(`note: npm took --dry-run (npm_config_dry_run=true): this is a dry run; pass flags after \`--\` (npm run ${name} -- --dry-run)\n`);
+    commandLine.values['dry-run'] = true;
   }
   const allowed = command.positionals ?? { min: 0, max: 0 };
   const count = commandLine.positionals.length;

@@ -1,0 +1,69 @@
+// The command line as a user meets it: real processes through bin/local-up.js, scripts/local-up.mjs and
+// npm run, where Node and npm see the arguments before our parser does.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ROOT, cleanEnv, runBin, tempDir } from './helpers/cli.js';
+import type { CliResult } from './helpers/cli.js';
+
+const SCRIPT = join(ROOT, 'scripts', 'local-up.mjs');
+
+function run(file: string, args: readonly string[], env: Record<string, string | undefined>, cwd = ROOT): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(file, args, { env: env as NodeJS.ProcessEnv, cwd, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
+    });
+  });
+}
+
+const modeOf = (stdout: string): string | undefined =>
+  (JSON.parse(stdout) as { settings: { name: string; value: string; source: string }[] }).settings.find((s) => s.name === 'KUBE_PROXY_MODE')?.value;
+
+describe('--dotenv FILE reaches our parser (Node 20 takes --env-file for itself)', () => {
+  const dir = tempDir();
+  const file = join(dir, 'ci.env');
+  writeFileSync(file, 'KUBE_PROXY_MODE=nftables\n');
+
+  it('bin/local-up.js: the file is read; a missing one is exit 2 naming the flag', async () => {
+    const ok = await runBin(['config', 'show', '--json', '--dotenv', file]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(modeOf(ok.stdout), 'nftables');
+    const missing = await runBin(['config', 'show', '--dotenv', join(dir, 'nope.env')]);
+    assert.equal(missing.code, 2, missing.stderr);
+    assert.match(missing.stderr, /^error: --dotenv \S*nope\.env: no such file/m);
+  });
+  it('scripts/local-up.mjs (what npm run uses): the same', async () => {
+    const ok = await run(process.execPath, [SCRIPT, 'config', 'show', '--json', '--dotenv', file], cleanEnv());
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(modeOf(ok.stdout), 'nftables');
+  });
+  it('--env-file that gets past Node is refused with the new name, not silently half-applied', async () => {
+    const old = await runBin(['config', 'show', '--env-file', file]);
+    assert.equal(old.code, 2, old.stderr);
+    assert.match(old.stderr, /--env-file/);
+    assert.match(old.stderr, /--dotenv FILE/);
+    assert.doesNotMatch(old.stderr, /\n\s+at /);
+  });
+});
+
+describe('npm run CMD --dry-run (without --): npm takes the flag and sets npm_config_dry_run', () => {
+  it('up: prints the plan and creates nothing', async () => {
+    const state = tempDir('local-up-state-');
+    const result = await run('npm', ['run', '--silent', 'up', '--dry-run', '--', '--json'], cleanEnv({ STATE_DIR: state, KIND_AUTO_INSTALL: 'false' }));
+    assert.equal(result.code, 0, result.stderr);
+    const plan = JSON.parse(result.stdout) as { steps: unknown[] };
+    assert.ok(plan.steps.length > 0);
+    assert.match(result.stderr, /npm_config_dry_run/);
+    assert.deepEqual(readdirSync(state), []);
+  });
+  it('down, which has no dry run, refuses (exit 2) and deletes nothing', async () => {
+    const state = tempDir('local-up-state-');
+    const result = await run(process.execPath, [SCRIPT, 'down'], cleanEnv({ STATE_DIR: state, npm_config_dry_run: 'true' }));
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /dry run/);
+    assert.ok(existsSync(state));
+    assert.deepEqual(readdirSync(state), []);
+  });
+});
