@@ -12,7 +12,7 @@ const SCRIPT = join(ROOT, 'scripts', 'local-up.mjs');
 
 function run(file: string, args: readonly string[], env: Record<string, string | undefined>, cwd = ROOT): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(file, args, { env: env as NodeJS.ProcessEnv, cwd, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(file, args, { env: env as NodeJS.ProcessEnv, cwd, timeout: 120_000, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
     });
   });
@@ -66,4 +66,25 @@ describe('npm run CMD --dry-run (without --): npm takes the flag and sets npm_co
     assert.ok(existsSync(state));
     assert.deepEqual(readdirSync(state), []);
   });
+});
+
+describe('path settings are checked before anything is written (exit 2, no stack trace, no hang)', () => {
+  const file = join(tempDir(), 'a-file');
+  writeFileSync(file, 'not a folder\n');
+  const cases: [string, Record<string, string>, RegExp][] = [
+    ['LOG_DIR on /proc', { LOG_DIR: '/proc/local-up-logs' }, /LOG_DIR/],
+    ['STATE_DIR=/dev/null', { STATE_DIR: '/dev/null' }, /STATE_DIR="\/dev\/null"/],
+    ['STATE_DIR is a regular file', { STATE_DIR: file }, /STATE_DIR=.*a-file.*not a folder/],
+    ['STATE_DIR under a regular file', { STATE_DIR: join(file, 'state') }, /STATE_DIR=.*a-file.*not a folder/],
+  ];
+  for (const command of [['up'], ['down'], ['logs']]) {
+    for (const [name, env, message] of cases) {
+      it(`${command.join(' ')} with ${name}`, async () => {
+        const result = await runBin(command, { env: cleanEnv({ KIND_AUTO_INSTALL: 'false', ...env }), timeoutMs: 20_000 });
+        assert.equal(result.code, 2, `exit ${result.code}\n${result.stderr}`);
+        assert.match(result.stderr, message);
+        assert.doesNotMatch(result.stderr, /internal error|\n\s+at /);
+      });
+    }
+  }
 });

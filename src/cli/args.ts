@@ -8,7 +8,9 @@ import { parse as parseDotenv } from 'dotenv';
 import { usageError } from '../errors.js';
 import type { DotenvValues, ResolvedSettings } from '../config/resolve.js';
 import { resolveSettings } from '../config/resolve.js';
-import type { SettingKey, SettingSpec } from '../config/settings.js';
+import type { SettingKey, SettingSpec, Settings } from '../config/settings.js';
+import type { PathUse } from '../config/writable-paths.js';
+import { requireWritablePaths } from '../config/writable-paths.js';
 import { settingSpecs } from '../config/settings.js';
 import type { Io } from './io.js';
 
@@ -119,12 +121,19 @@ export function loadDotenv(io: Io, envFile: string | undefined): DotenvValues | 
   }
 }
 
-/** Resolves settings for a command and prints their warnings. */
-export function settingsFor(io: Io, commandLine: ParsedCommandLine): ResolvedSettings {
+/**
+ * Resolves settings for a command and prints their warnings. `writes` names the path settings the
+ * command creates (given the resolved values); they are checked before anything runs.
+ */
+export function settingsFor(io: Io, commandLine: ParsedCommandLine, writes?: (settings: Settings) => Partial<Record<SettingKey, PathUse>>): ResolvedSettings {
   const resolved = resolveSettings({ flags: commandLine.settingFlags, env: io.env, dotenv: loadDotenv(io, commandLine.envFile) });
   for (const warning of resolved.warnings) io.err(`warning: ${warning}\n`);
+  if (writes !== undefined) requireWritablePaths(resolved, writes(resolved.values));
   return resolved;
 }
+
+/** The paths every command that keeps cluster state writes: the state folder and the logs. */
+export const STATE_PATHS = (): Partial<Record<SettingKey, PathUse>> => ({ stateDir: 'folder', logDir: 'folder' });
 
 /** The string value of an option, or undefined. */
 export function stringOption(values: ParsedValues, name: string): string | undefined {
