@@ -1,11 +1,12 @@
 // The command line as a user meets it: real processes through bin/local-up.js, scripts/local-up.mjs and
 // npm run, where Node and npm see the arguments before our parser does.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ROOT, cleanEnv, runBin, tempDir } from './helpers/cli.js';
+import { BIN, ROOT, cleanEnv, runBin, tempDir } from './helpers/cli.js';
 import type { CliResult } from './helpers/cli.js';
 
 const SCRIPT = join(ROOT, 'scripts', 'local-up.mjs');
@@ -87,4 +88,36 @@ describe('path settings are checked before anything is written (exit 2, no stack
       });
     }
   }
+});
+
+describe('output that cannot be written (issue 14, item 12)', () => {
+  const listing = readFileSync(join(ROOT, 'test', 'fixtures', 'assert', 'ipvsadm-Ln-ok.txt'), 'utf8');
+  const [header, body] = [listing.split('\n').slice(0, 3).join('\n'), listing.split('\n').slice(3).join('\n')];
+  const big = join(tempDir(), 'big.txt');
+  writeFileSync(big, `${header}\n${body.repeat(3000)}`);
+
+  it('a reader that closes the pipe early (| head -1) ends it quietly, exit 0', async () => {
+    const child = spawn(process.execPath, [BIN, 'ipvs', 'parse', big], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const [code, signal] = (await once(child, 'close')) as [number | null, string | null];
+    assert.equal(signal, null, stderr);
+    assert.equal(code, 0, stderr);
+    assert.equal(stderr, '');
+  });
+  it('a full disk (> /dev/full) is a clear error without a stack trace', { skip: existsSync('/dev/full') ? false : 'this machine has no /dev/full' }, async () => {
+    const full = openSync('/dev/full', 'w');
+    try {
+      const child = spawn(process.execPath, [BIN, 'config', 'show'], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', full, 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+      const [code] = (await once(child, 'close')) as [number | null];
+      assert.equal(code, 3, stderr);
+      assert.match(stderr, /^error: cannot write the output: no space left on device/m);
+      assert.doesNotMatch(stderr, /\n\s+at |internal error/);
+    } finally {
+      closeSync(full);
+    }
+  });
 });

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ExitCode, formatError, isLocalUpError, usageError } from '../errors.js';
+import { ExitCode, LocalUpError, formatError, isLocalUpError, usageError } from '../errors.js';
 import { LazyExecaRunner, terminateStartedChildren } from '../exec/lazy-runner.js';
 import { GLOBAL_OPTIONS, commandStart, parseCommandLine } from './args.js';
 import type { OptionSpecs, ParsedCommandLine } from './args.js';
@@ -124,6 +124,18 @@ export async function runCommandLine(argv: readonly string[], io: Io): Promise<n
   return command.run(io, commandLine);
 }
 
+/**
+ * stdout failed. A reader that stopped reading (`| head -1`: EPIPE) has all it wanted: end quietly.
+ * Anything else (a full disk: ENOSPC) is a clear error instead of an unhandled 'error' event.
+ */
+function onOutputError(error: NodeJS.ErrnoException): void {
+  terminateStartedChildren('SIGTERM');
+  if (error.code === 'EPIPE') process.exit(ExitCode.ok);
+  const reason = error.code === 'ENOSPC' ? 'no space left on device' : (error.code ?? error.message);
+  process.stderr.write(`${formatError(new LocalUpError(ExitCode.unavailable, `cannot write the output: ${reason}`, { hint: 'free some space, or send the output somewhere else' }))}\n`);
+  process.exit(ExitCode.unavailable);
+}
+
 /** The process entry point: real streams, real runner, Ctrl-C handling, exit code. */
 export async function main(argv: readonly string[]): Promise<void> {
   const controller = new AbortController();
@@ -141,6 +153,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   };
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
+  process.stdout.on('error', onOutputError);
+  // Nowhere left to report a failing stderr: drop it rather than crash.
+  process.stderr.on('error', () => {});
 
   const io: Io = {
     out: (text) => process.stdout.write(text),
