@@ -111,7 +111,7 @@ describe('output that cannot be written (issue 14, item 12)', () => {
     try {
       const child = spawn(process.execPath, [BIN, 'config', 'show'], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', full, 'pipe'] });
       let stderr = '';
-      child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+      child.stderr?.on('data', (chunk) => (stderr += String(chunk)));
       const [code] = (await once(child, 'close')) as [number | null];
       assert.equal(code, 3, stderr);
       assert.match(stderr, /^error: cannot write the output: no space left on device/m);
