@@ -123,7 +123,7 @@ test('bad input exits 2 with a message that names the flag, file or path', async
     [['assert', '--ipvs', fixture('ipvsadm-Ln-ok.txt'), '--cluster', badCluster, '--node-name', 'n', '--node-ip', '172.18.0.3'], /^error: .*bad\.json: items\[0\]\.spec\.ports\[0\]\.port: expected a number, found string "80"$/m],
     [['assert', '--ipvs', fixture('cluster.json'), ...NODE], /^error: --ipvs .*cluster\.json: /m],
     [assertArgs('ipvsadm-Ln-ok.txt', '--hz', 'fast'), /^error: --hz "fast" is not a positive whole number$/m],
-    [assertArgs('ipvsadm-Ln-ok.txt', '--format', 'json'), /^error: --format "json" is not valid$/m],
+    [assertArgs('ipvsadm-Ln-ok.txt', '--format', 'json'), /^error: --format json: not a known form$/m],
     [assertArgs('ipvsadm-Ln-ok.txt', '--family', 'ipx'), /^error: --family "ipx" is not valid$/m],
     [['assert', '--ipvs', fixture('ipvsadm-Ln-ok.txt'), '--cluster', fixture('cluster.json'), '--node-name', 'n', '--node-ip', '172.18.0'], /^error: --node-ip "172\.18\.0" is not an IP address$/m],
     [['assert', '--ipvs', fixture('ipvsadm-Ln-ok.txt'), '--cluster', fixture('cluster.json'), '--node-ip', '172.18.0.3'], /^error: --node-name NAME is required$/m],

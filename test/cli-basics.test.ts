@@ -55,8 +55,14 @@ describe('local-up as a process', () => {
     assert.deepEqual([plan.provider, plan.mode], ['local', 'ipvs']);
     assert.deepEqual(plan.steps.map((s) => s.phase), ['preflight', 'modules', 'cluster', 'kube-proxy', 'assertions', 'summary']);
   });
+  it('IP_FAMILY=ipv6: the dry run shows IPv6 subnets and no IPv4 ones', async () => {
+    const result = await runBin(['up', '--dry-run', '--ip-family', 'ipv6']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /service subnet fd00:10:96::\/112, pod subnet fd00:10:244::\/56, IP family ipv6/);
+    assert.doesNotMatch(result.stdout, /\b\d+\.\d+\.\d+\.\d+\/\d+/);
+  });
   it('an iptables plan has no module step and skips the IPVS assertions', async () => {
-    const result = await runBin(['up', '--dry-run', '--json']);
+    const result = await runBin(['up', '--dry-run', '--json', '--mode', 'iptables']);
     const plan = JSON.parse(result.stdout) as { mode: string; steps: { phase: string; details: string[] }[] };
     assert.equal(plan.mode, 'iptables');
     assert.ok(!plan.steps.some((s) => s.phase === 'modules'));

@@ -77,10 +77,15 @@ describe('config kind', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /pins node images for Kubernetes 1\.34\.11, 1\.35\.8, 1\.36\.4, 1\.37\.0/);
   });
-  it('ipv6 with the default (IPv4) subnets leaves the subnets to kind', async () => {
-    const r = await runInProcess(['config', 'kind', '--ip-family', 'ipv6', '--k8s-version', '1.34']);
+  it("ipv6 with the default subnets uses kind's IPv6 defaults (kind pkg/internal/apis/config/default.go)", async () => {
+    const r = await runInProcess(['config', 'kind', '--ip-family', 'ipv6', '--k8s-version', '1.34', '--mode', 'iptables']);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(yamlDocs(r.stdout)[0]?.networking, { ipFamily: 'ipv6', kubeProxyMode: 'iptables' });
+    assert.deepEqual(yamlDocs(r.stdout)[0]?.networking, { ipFamily: 'ipv6', kubeProxyMode: 'iptables', serviceSubnet: 'fd00:10:96::/112', podSubnet: 'fd00:10:244::/56' });
+  });
+  it('dual with the default subnets leaves the subnets to kind', async () => {
+    const r = await runInProcess(['config', 'kind', '--ip-family', 'dual', '--k8s-version', '1.34', '--mode', 'iptables']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(yamlDocs(r.stdout)[0]?.networking, { ipFamily: 'dual', kubeProxyMode: 'iptables' });
   });
 });
 

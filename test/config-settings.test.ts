@@ -27,6 +27,11 @@ describe('precedence: flag > environment > .env > default', () => {
     assert.equal(resolved.values.provider, 'kind');
     assert.equal(resolved.sources.provider.source, 'default');
   });
+  it('kube-proxy runs in ipvs mode unless told otherwise (local-up-cluster.sh leaves it to kube-proxy, whose default is iptables)', () => {
+    const resolved = resolveSettings({ flags: {}, env: {}, dotenv: null });
+    assert.equal(resolved.values.proxyMode, 'ipvs');
+    assert.equal(resolved.sources.proxyMode.source, 'default');
+  });
   it('treats an empty environment value as unset, like local-up-cluster.sh', () => {
     const resolved = resolveSettings({ flags: {}, env: { KUBE_PROXY_MODE: '' }, dotenv: dotenv({ KUBE_PROXY_MODE: 'ipvs' }) });
     assert.equal(resolved.values.proxyMode, 'ipvs');
@@ -77,6 +82,33 @@ describe('validation', () => {
     assert.match(invalid({ IPVS_TCP_TIMEOUT: '15 minutes' }), /IPVS_TCP_TIMEOUT.*duration such as 30s/);
     assert.match(invalid({ KIND_WORKERS: '-1' }), /KIND_WORKERS.*from 0 to 10/);
   });
+  // kubeadm (which kind runs) refuses Service ranges with more than 20 host bits: /12 is the largest IPv4
+  // range, /108 the largest IPv6 one (k8s cmd/kubeadm/app/constants/constants.go MaximumBitsForServiceSubnet;
+  // kube-apiserver's validateMaxCIDRRange has the same 20 before the MultiCIDRServiceAllocator).
+  it('refuses Service ranges kubeadm and kube-apiserver refuse: more than 20 host bits', () => {
+    for (const range of ['0.0.0.0/0', '10.0.0.0/8', '10.96.0.0/11', 'fd00:10:96::/64', 'fd00:10:96::/107']) {
+      assert.match(invalid({ SERVICE_CLUSTER_IP_RANGE: range }), /SERVICE_CLUSTER_IP_RANGE.*too large.*at most 20 host bits/, range);
+    }
+    for (const range of ['10.96.0.0/12', '10.96.0.0/16', '10.0.0.0/24', 'fd00:10:96::/108', 'fd00:10:96::/112']) {
+      const family = range.includes(':') ? { IP_FAMILY: 'ipv6', CLUSTER_CIDR: 'fd00:10:244::/56' } : {};
+      assert.equal(resolveSettings({ flags: {}, env: { SERVICE_CLUSTER_IP_RANGE: range, ...family }, dotenv: null }).values.serviceCidr, range);
+    }
+  });
+  it('refuses a Service range with host bits set (10.96.0.1/16 would move the DNS address), naming the network', () => {
+    assert.match(invalid({ SERVICE_CLUSTER_IP_RANGE: '10.96.0.1/16' }), /SERVICE_CLUSTER_IP_RANGE="10\.96\.0\.1\/16".*host bits.*10\.96\.0\.0\/16/);
+    assert.match(invalid({ IP_FAMILY: 'ipv6', SERVICE_CLUSTER_IP_RANGE: 'fd00:10:96::1/112' }), /host bits.*fd00:10:96::\/112/);
+    assert.match(invalid({ CLUSTER_CIDR: '10.244.1.0/16' }), /CLUSTER_CIDR.*host bits.*10\.244\.0\.0\/16/);
+  });
+  it('refuses a Service range that overlaps the Pod range', () => {
+    assert.match(invalid({ SERVICE_CLUSTER_IP_RANGE: '10.244.0.0/16' }), /SERVICE_CLUSTER_IP_RANGE.*overlaps CLUSTER_CIDR/);
+    assert.match(invalid({ SERVICE_CLUSTER_IP_RANGE: '10.240.0.0/12' }), /overlaps CLUSTER_CIDR/);
+    assert.match(invalid({ CLUSTER_CIDR: '10.96.128.0/20' }), /overlaps CLUSTER_CIDR/);
+  });
+  it('IP_FAMILY=ipv6 has IPv6 default ranges: kind\'s fd00:10:96::/112 and fd00:10:244::/56 (kind pkg/internal/apis/config/default.go)', () => {
+    const v = resolveSettings({ flags: {}, env: { IP_FAMILY: 'ipv6' }, dotenv: null }).values;
+    assert.equal(v.serviceCidr, 'fd00:10:96::/112');
+    assert.equal(v.clusterCidr, 'fd00:10:244::/56');
+  });
   it('reports every bad setting at once', () => {
     const message = invalid({ KUBE_PROXY_MODE: 'x', CLUSTER_PROVIDER: 'minikube' });
     assert.match(message, /KUBE_PROXY_MODE/);
@@ -102,14 +134,14 @@ describe('the CLI reads settings the same way', () => {
     assert.deepEqual([row('CLUSTER_PROVIDER')?.value, row('CLUSTER_PROVIDER')?.source], ['kind', 'default']);
     assert.equal(rows.length, Object.keys(settingSpecs({})).length);
   });
-  it('--env-file replaces the project .env, and a missing one is a usage error', async () => {
+  it('--dotenv replaces the project .env, and a missing one is a usage error', async () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'ci.env'), 'KUBE_PROXY_MODE=ipvs\n');
-    const ok = await runInProcess(['config', 'show', '--env-file', 'ci.env'], { cwd: dir });
-    assert.match(ok.stdout, /KUBE_PROXY_MODE\s+ipvs\s+\S*ci\.env/);
-    const missing = await runInProcess(['config', 'show', '--env-file', 'nope.env'], { cwd: dir });
+    writeFileSync(join(dir, 'ci.env'), 'KUBE_PROXY_MODE=nftables\n');
+    const ok = await runInProcess(['config', 'show', '--dotenv', 'ci.env'], { cwd: dir });
+    assert.match(ok.stdout, /KUBE_PROXY_MODE\s+nftables\s+\S*ci\.env/);
+    const missing = await runInProcess(['config', 'show', '--dotenv', 'nope.env'], { cwd: dir });
     assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /--env-file nope\.env: no such file/);
+    assert.match(missing.stderr, /--dotenv nope\.env: no such file/);
   });
   it('boolean settings accept --flag and --no-flag', async () => {
     const on = await runInProcess(['config', 'show', '--json', '--strict-arp']);

@@ -3,10 +3,11 @@
 // a small shared world and record their calls). Not an end-to-end test: no
 // container engine or cluster exists here; `npm run e2e` is the real thing.
 import { strict as assert } from 'node:assert';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { FRESH_KUBE_IPVS0, STAND_INS, makeWorld, runCli, standInEnv, standInFixture, waitFor } from './helpers/stand-ins.js';
+import { tempDir } from './helpers/cli.js';
 
 const UP = ['up', '--mode', 'ipvs', '--name', 'kind', '--workers', '1'];
 const stateFile = (env: Record<string, string | undefined>, name = 'kind') => join(env.STATE_DIR as string, name, 'state.json');
@@ -304,5 +305,29 @@ describe('down, status, logs (stand-ins)', () => {
       assert.equal(readFileSync(join(nodeDir, 'proxy-mode.txt'), 'utf8'), 'ipvs\n');
     }
     assert.ok(world.calls('kubectl').some((c) => c.argv.join(' ').includes('exec kube-proxy-1x11 -- ipset list')));
+  });
+});
+
+describe('down of nothing: exit 0, writes nothing (issue 14, item 10)', () => {
+  const listing = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir, { recursive: true }).map(String).sort() : []);
+
+  test('with no kind anywhere (not on PATH, no managed copy): nothing to delete, exit 0', async () => {
+    const world = makeWorld();
+    const env = standInEnv(world, { tools: [], extra: { TOOLS_DIR: tempDir('local-up-tools-') } });
+    for (const argv of [['down'], ['down', '--name', 'nothere']]) {
+      const result = await runCli(argv, env);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /nothing to delete/);
+      assert.deepEqual(listing(env.STATE_DIR as string), [], `${argv.join(' ')} wrote into STATE_DIR`);
+    }
+  });
+  test('--name of a cluster that does not exist: no logs folder, no kind delete', async () => {
+    const world = makeWorld();
+    const env = standInEnv(world);
+    const result = await runCli(['down', '--name', 'nothere'], env);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, 'no cluster named "nothere": nothing to delete\n');
+    assert.deepEqual(listing(env.STATE_DIR as string), []);
+    assert.equal(world.calls('kind').filter((c) => c.argv[0] === 'delete').length, 0);
   });
 });

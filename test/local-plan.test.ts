@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import YAML from 'yaml';
 import { parseKubeVersion } from '../src/config/kube-version.js';
@@ -10,6 +12,7 @@ import { corednsObjects } from '../src/providers/local/coredns.js';
 import { launchArgv } from '../src/providers/local/local-provider.js';
 import type { ComponentName, LocalPlan } from '../src/providers/local/plan.js';
 import { COMPONENTS, componentEnv, planLocalCluster } from '../src/providers/local/plan.js';
+import { tempDir } from './helpers/cli.js';
 
 const BIN: Record<LocalBinary, string> = {
   etcd: '/usr/bin/etcd',
@@ -70,9 +73,11 @@ describe('the local plan: start order and command lines', () => {
     const kubelet = defaults.components.find((c) => c.name === 'kubelet');
     assert.ok(kubelet);
     assert.deepEqual(launchArgv(kubelet, 0, {}), kubelet.argv);
-    const sudoed = launchArgv(kubelet, 1000, { PATH: '/usr/bin:/bin' });
-    assert.deepEqual(sudoed.slice(1), ['-n', ...kubelet.argv]);
-    assert.match(sudoed[0] ?? '', /sudo$/);
+    // A sudo of our own first on PATH: the test must not depend on whether this machine has one.
+    const bin = tempDir('local-up-sudo-');
+    writeFileSync(join(bin, 'sudo'), '#!/bin/sh\nexit 99\n', { mode: 0o755 });
+    const sudoed = launchArgv(kubelet, 1000, { PATH: bin });
+    assert.deepEqual(sudoed, [join(bin, 'sudo'), '-n', ...kubelet.argv]);
     assert.deepEqual(defaults.kubeProxy.cleanupArgv, ['/k/kube-proxy', '--v=3', '--config=/s/local-up/config/kube-proxy.yaml', '--cleanup']);
   });
 

@@ -8,7 +8,9 @@ import { parse as parseDotenv } from 'dotenv';
 import { usageError } from '../errors.js';
 import type { DotenvValues, ResolvedSettings } from '../config/resolve.js';
 import { resolveSettings } from '../config/resolve.js';
-import type { SettingKey, SettingSpec } from '../config/settings.js';
+import type { SettingKey, SettingSpec, Settings } from '../config/settings.js';
+import type { PathUse } from '../config/writable-paths.js';
+import { requireWritablePaths } from '../config/writable-paths.js';
 import { settingSpecs } from '../config/settings.js';
 import type { Io } from './io.js';
 
@@ -35,8 +37,12 @@ export interface ParsedCommandLine {
 
 export const GLOBAL_OPTIONS: OptionSpecs = {
   help: { type: 'boolean', short: 'h', description: 'show this help' },
-  'env-file': { type: 'string', value: 'FILE', description: 'read settings from this .env file instead of the project root .env' },
+  // NOTE: not --env-file: Node 20 takes that from anywhere in argv, before our code runs.
+  dotenv: { type: 'string', value: 'FILE', description: 'read settings from this .env file instead of the project root .env' },
 };
+
+/** Node's own option, refused by name when it reaches us (a newer Node, or a file Node already loaded). */
+const NODE_ENV_FILE = /^--env-file(=|$)/;
 
 /**
  * Where a pass-through command line starts: the first word that is neither an option nor the value
@@ -75,6 +81,10 @@ export function parseCommandLine(argv: readonly string[], options: OptionSpecs, 
       }
     }
   }
+  const nodeOption = argv.find((word) => NODE_ENV_FILE.test(word));
+  if (nodeOption !== undefined) {
+    throw usageError('--env-file is an option of Node itself (Node 20 reads it before kube-local-up starts)', 'use --dotenv FILE to read settings from a .env file');
+  }
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: [...argv], options: config, allowPositionals: true, strict: true });
@@ -88,7 +98,7 @@ export function parseCommandLine(argv: readonly string[], options: OptionSpecs, 
     if (value === undefined) continue;
     settingFlags[key] = typeof value === 'boolean' ? String(flag.startsWith('no-') ? !value : value) : String(value);
   }
-  const envFile = values['env-file'];
+  const envFile = values.dotenv;
   return { values, positionals: parsed.positionals, settingFlags, envFile: typeof envFile === 'string' ? envFile : undefined };
 }
 
@@ -97,11 +107,11 @@ function cleanParseError(message: string): string {
   return message.replace(/\. To specify a positional argument starting with a '-'.*$/s, '').replace(/^Unknown option/, 'unknown option');
 }
 
-/** Reads the .env file: --env-file (must exist) or the project root's .env (optional). */
+/** Reads the .env file: --dotenv (must exist) or the project root's .env (optional). */
 export function loadDotenv(io: Io, envFile: string | undefined): DotenvValues | null {
   const path = envFile === undefined ? join(io.projectRoot, '.env') : resolve(io.cwd, envFile);
   if (!existsSync(path)) {
-    if (envFile !== undefined) throw usageError(`--env-file ${envFile}: no such file`, 'give the path of an existing .env file');
+    if (envFile !== undefined) throw usageError(`--dotenv ${envFile}: no such file`, 'give the path of an existing .env file');
     return null;
   }
   try {
@@ -111,12 +121,19 @@ export function loadDotenv(io: Io, envFile: string | undefined): DotenvValues | 
   }
 }
 
-/** Resolves settings for a command and prints their warnings. */
-export function settingsFor(io: Io, commandLine: ParsedCommandLine): ResolvedSettings {
+/**
+ * Resolves settings for a command and prints their warnings. `writes` names the path settings the
+ * command creates (given the resolved values); they are checked before anything runs.
+ */
+export function settingsFor(io: Io, commandLine: ParsedCommandLine, writes?: (settings: Settings) => Partial<Record<SettingKey, PathUse>>): ResolvedSettings {
   const resolved = resolveSettings({ flags: commandLine.settingFlags, env: io.env, dotenv: loadDotenv(io, commandLine.envFile) });
   for (const warning of resolved.warnings) io.err(`warning: ${warning}\n`);
+  if (writes !== undefined) requireWritablePaths(resolved, writes(resolved.values));
   return resolved;
 }
+
+/** The paths every command that keeps cluster state writes: the state folder and the logs. */
+export const STATE_PATHS = (): Partial<Record<SettingKey, PathUse>> => ({ stateDir: 'folder', logDir: 'folder' });
 
 /** The string value of an option, or undefined. */
 export function stringOption(values: ParsedValues, name: string): string | undefined {

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ExitCode, formatError, isLocalUpError, usageError } from '../errors.js';
+import { ExitCode, LocalUpError, formatError, isLocalUpError, usageError } from '../errors.js';
 import { LazyExecaRunner, terminateStartedChildren } from '../exec/lazy-runner.js';
 import { GLOBAL_OPTIONS, commandStart, parseCommandLine } from './args.js';
 import type { OptionSpecs, ParsedCommandLine } from './args.js';
@@ -76,6 +76,9 @@ function parsePassThrough(argv: readonly string[], command: CommandModule): Pars
   return { ...parsed, positionals: [...parsed.positionals, ...argv.slice(start)] };
 }
 
+/** npm sets npm_config_dry_run=true when its own --dry-run is given (`npm run up --dry-run`). */
+export const npmTookDryRun = (env: Readonly<Record<string, string | undefined>>): boolean => /^(true|1)$/i.test(env.npm_config_dry_run ?? '');
+
 export async function runCommandLine(argv: readonly string[], io: Io): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     const topic = argv[0] === 'help' ? findCommand(argv.slice(1)) : null;
@@ -100,6 +103,15 @@ export async function runCommandLine(argv: readonly string[], io: Io): Promise<n
     io.out(commandHelp(found.entry, command));
     return ExitCode.ok;
   }
+  if (npmTookDryRun(io.env)) {
+    // `npm run up --dry-run` (no `--`): npm keeps the flag and sets npm_config_dry_run. Never act then.
+    const name = found.entry.words.join(' ');
+    if (command.options?.['dry-run'] === undefined) {
+      throw usageError(`npm took --dry-run (npm_config_dry_run=true), and \`local-up ${name}\` has no dry run, so it did nothing`, `run it without --dry-run, or pass flags after \`--\`: npm run ${name} -- [flags]`);
+    }
+    io.err(`note: npm took --dry-run (npm_config_dry_run=true): this is a dry run; pass flags after \`--\` (npm run ${name} -- --dry-run)\n`);
+    commandLine.values['dry-run'] = true;
+  }
   const allowed = command.positionals ?? { min: 0, max: 0 };
   const count = commandLine.positionals.length;
   if (count < allowed.min || (allowed.max !== null && count > allowed.max)) {
@@ -110,6 +122,18 @@ export async function runCommandLine(argv: readonly string[], io: Io): Promise<n
     );
   }
   return command.run(io, commandLine);
+}
+
+/**
+ * stdout failed. A reader that stopped reading (`| head -1`: EPIPE) has all it wanted: end quietly.
+ * Anything else (a full disk: ENOSPC) is a clear error instead of an unhandled 'error' event.
+ */
+function onOutputError(error: NodeJS.ErrnoException): void {
+  terminateStartedChildren('SIGTERM');
+  if (error.code === 'EPIPE') process.exit(ExitCode.ok);
+  const reason = error.code === 'ENOSPC' ? 'no space left on device' : (error.code ?? error.message);
+  process.stderr.write(`${formatError(new LocalUpError(ExitCode.unavailable, `cannot write the output: ${reason}`, { hint: 'free some space, or send the output somewhere else' }))}\n`);
+  process.exit(ExitCode.unavailable);
 }
 
 /** The process entry point: real streams, real runner, Ctrl-C handling, exit code. */
@@ -129,6 +153,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   };
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
+  process.stdout.on('error', onOutputError);
+  // Nowhere left to report a failing stderr: drop it rather than crash.
+  process.stderr.on('error', () => {});
 
   const io: Io = {
     out: (text) => process.stdout.write(text),

@@ -56,6 +56,82 @@ export const cidr: Parser<string> = (raw) => {
   return raw;
 };
 
+/** An address as a number (IPv4 in 32 bits, IPv6 in 128). */
+export function addressValue(address: string, family: 4 | 6): bigint {
+  if (family === 4) return address.split('.').reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n);
+  let text = address;
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (dotted !== null) {
+    const v4 = addressValue(dotted[1] as string, 4);
+    text = `${text.slice(0, dotted.index)}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
+  }
+  const [head = '', tail = ''] = text.split('::');
+  const groups = (part: string) => (part === '' ? [] : part.split(':'));
+  const all = text.includes('::') ? [...groups(head), ...Array<string>(8 - groups(head).length - groups(tail).length).fill('0'), ...groups(tail)] : groups(head);
+  return all.reduce((acc, group) => (acc << 16n) | BigInt(`0x${group}`), 0n);
+}
+
+/** The text of an address value, IPv6 shortened as RFC 5952 says (the longest run of zero groups as ::). */
+export function formatAddress(value: bigint, family: 4 | 6): string {
+  if (family === 4) return [24n, 16n, 8n, 0n].map((shift) => ((value >> shift) & 0xffn).toString()).join('.');
+  const groups = Array.from({ length: 8 }, (_, i) => (value >> BigInt(16 * (7 - i))) & 0xffffn);
+  let best = { start: -1, length: 1 };
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && groups[j] === 0n) j++;
+    if (j - i > best.length) best = { start: i, length: j - i };
+    i = j === i ? i + 1 : j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best.start === -1) return hex.join(':');
+  return `${hex.slice(0, best.start).join(':')}::${hex.slice(best.start + best.length).join(':')}`;
+}
+
+/** First and last address of a CIDR, and its network as text. */
+export function cidrRange(raw: string): { first: bigint; last: bigint; network: string; hostBits: number; family: 4 | 6 } {
+  const { address, prefix, family } = parseCidr(raw);
+  const width = family === 4 ? 32 : 128;
+  const hostBits = width - prefix;
+  const hostMask = (1n << BigInt(hostBits)) - 1n;
+  const value = addressValue(address, family);
+  const first = value & ~hostMask;
+  return { first, last: first | hostMask, network: `${formatAddress(first, family)}/${prefix}`, hostBits, family };
+}
+
+/** A CIDR written as its network: host bits set (10.96.0.1/16) are refused with the network meant. */
+export const networkCidr: Parser<string> = (raw) => {
+  const range = cidrRange(raw);
+  if (addressValue(parseCidr(raw).address, range.family) !== range.first) {
+    throw new SettingValueError(`has host bits set; the network is ${range.network}`);
+  }
+  return raw;
+};
+
+/**
+ * NOTE: kubeadm refuses a Service range with more than 20 host bits (cmd/kubeadm/app/constants MaximumBitsForServiceSubnet),
+ * and so does kube-apiserver before its MultiCIDRServiceAllocator (cmd/kube-apiserver/app/options/validation.go, maxCIDRBits).
+ */
+export const MAX_SERVICE_HOST_BITS = 20;
+
+/** A Service ClusterIP range: a network of at most 2^20 addresses (IPv4 /12, IPv6 /108 or longer). */
+export const serviceRange: Parser<string> = (raw) => {
+  networkCidr(raw);
+  const { hostBits, family } = cidrRange(raw);
+  if (hostBits > MAX_SERVICE_HOST_BITS) {
+    throw new SettingValueError(
+      `is too large: kubeadm and kube-apiserver allow at most ${MAX_SERVICE_HOST_BITS} host bits (IPv${family} /${(family === 4 ? 32 : 128) - MAX_SERVICE_HOST_BITS} or longer)`,
+    );
+  }
+  return raw;
+};
+
+/** Whether two CIDRs of one family share an address. */
+export function cidrsOverlap(a: string, b: string): boolean {
+  const x = cidrRange(a);
+  const y = cidrRange(b);
+  return x.family === y.family && x.first <= y.last && y.first <= x.last;
+}
+
 /** Comma-separated CIDRs; empty means none. */
 export const cidrList: Parser<string[]> = (raw) =>
   raw

@@ -2,7 +2,7 @@
 // command-line flag > real environment > .env file > default.
 // Pure: the caller passes the flags, the environment and the .env values.
 import { usageError } from '../errors.js';
-import { SettingValueError } from './parsers.js';
+import { SettingValueError, cidrsOverlap } from './parsers.js';
 import type { SettingKey, SettingSpec, Settings } from './settings.js';
 import { settingSpecs } from './settings.js';
 
@@ -70,6 +70,13 @@ export function resolveSettings(input: ResolveInput): ResolvedSettings {
     }
     rawByEnv[spec.env] = chosen.raw;
     sources[key] = { key, env: spec.env, flag: spec.flag, ...chosen };
+  }
+
+  const service = values.serviceCidr;
+  const pods = values.clusterCidr;
+  if (typeof service === 'string' && typeof pods === 'string' && cidrsOverlap(service, pods)) {
+    const where = (key: SettingKey) => describeSource((sources[key] as ResolvedSetting).source, specs[key] as SettingSpec<unknown>, sources[key]?.origin);
+    problems.push(`SERVICE_CLUSTER_IP_RANGE=${JSON.stringify(service)} (${where('serviceCidr')}) overlaps CLUSTER_CIDR=${JSON.stringify(pods)} (${where('clusterCidr')}); Services and Pods need ranges of their own`);
   }
 
   if (problems.length > 0) {

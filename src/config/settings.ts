@@ -102,8 +102,8 @@ function nthServiceAddress(cidrText: string, n: number): string {
 export function settingSpecs(env: DefaultContext['env']) {
   return {
     proxyMode: setting<ProxyMode>({
-      env: 'KUBE_PROXY_MODE', flag: 'mode', group: 'cluster', default: 'iptables',
-      description: "kube-proxy's mode: iptables (kube-proxy's own default, as in local-up-cluster.sh), ipvs or nftables",
+      env: 'KUBE_PROXY_MODE', flag: 'mode', group: 'cluster', default: 'ipvs',
+      description: "kube-proxy's mode: ipvs (this tool's purpose; local-up-cluster.sh leaves it to kube-proxy, whose default is iptables), iptables or nftables",
       parse: p.oneOf(PROXY_MODES),
     }),
     provider: setting<ProviderName>({
@@ -127,14 +127,19 @@ export function settingSpecs(env: DefaultContext['env']) {
       parse: p.oneOf(IP_FAMILIES),
     }),
     serviceCidr: setting<string>({
-      env: 'SERVICE_CLUSTER_IP_RANGE', flag: 'service-cidr', group: 'cluster', default: '10.96.0.0/16',
-      description: 'Service ClusterIP range (local-up-cluster.sh uses 10.0.0.0/24; kind and kubeadm 10.96.0.0/16)',
-      parse: p.cidr,
+      env: 'SERVICE_CLUSTER_IP_RANGE', flag: 'service-cidr', group: 'cluster',
+      // kind's defaults (pkg/internal/apis/config/default.go): 10.96.0.0/16, and fd00:10:96::/112 for ipv6.
+      default: ({ resolved }) => (resolved.IP_FAMILY === 'ipv6' ? 'fd00:10:96::/112' : '10.96.0.0/16'),
+      defaultLabel: '10.96.0.0/16 (IP_FAMILY=ipv6: fd00:10:96::/112)',
+      description: 'Service ClusterIP range, at most 20 host bits as kubeadm requires (local-up-cluster.sh uses 10.0.0.0/24; kind 10.96.0.0/16)',
+      parse: p.serviceRange,
     }),
     clusterCidr: setting<string>({
-      env: 'CLUSTER_CIDR', flag: 'cluster-cidr', group: 'cluster', default: '10.244.0.0/16',
-      description: "Pod network range; kube-proxy's clusterCIDR",
-      parse: p.cidr,
+      env: 'CLUSTER_CIDR', flag: 'cluster-cidr', group: 'cluster',
+      default: ({ resolved }) => (resolved.IP_FAMILY === 'ipv6' ? 'fd00:10:244::/56' : '10.244.0.0/16'),
+      defaultLabel: '10.244.0.0/16 (IP_FAMILY=ipv6: fd00:10:244::/56)',
+      description: "Pod network range, apart from the Service range; kube-proxy's clusterCIDR",
+      parse: p.networkCidr,
     }),
     featureGates: setting<Record<string, boolean>>({
       env: 'FEATURE_GATES', flag: 'feature-gates', group: 'cluster', default: '',

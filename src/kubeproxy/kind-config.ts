@@ -149,13 +149,13 @@ function checkFamily(label: string, cidr: string | undefined, family: IpFamilySe
 
 /**
  * The kind Cluster for the resolved settings: what `local-up config kind` prints and what `up`
- * passes to kind. The default subnets are IPv4, so with another IP family they are left to kind
- * unless the user chose them.
+ * passes to kind. The default subnets follow IP_FAMILY for ipv4 and ipv6; a dual-stack cluster
+ * needs two ranges each, so with default values they are left to kind.
  */
 export function planKindConfigFor(resolved: ResolvedSettings): KindConfigPlan {
   const s = resolved.values;
   const chosen = (key: 'serviceCidr' | 'clusterCidr'): string | undefined =>
-    s.ipFamily === 'ipv4' || resolved.sources[key].source !== 'default' ? s[key] : undefined;
+    s.ipFamily !== 'dual' || resolved.sources[key].source !== 'default' ? s[key] : undefined;
   const serviceSubnet = chosen('serviceCidr');
   const podSubnet = chosen('clusterCidr');
   return planKindConfig({

@@ -69,7 +69,7 @@ export function runBin(argv: readonly string[], options: { env?: Record<string, 
     execFile(
       process.execPath,
       [BIN, ...argv],
-      { env: (options.env ?? cleanEnv()) as NodeJS.ProcessEnv, cwd: options.cwd ?? ROOT, timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
+      { env: (options.env ?? cleanEnv()) as NodeJS.ProcessEnv, cwd: options.cwd ?? ROOT, timeout: options.timeoutMs ?? 60_000, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
         resolve({ code, stdout, stderr });

@@ -6,8 +6,8 @@
 import { performance } from 'node:perf_hooks';
 import { ExitCode, LocalUpError, isLocalUpError, usageError } from '../../errors.js';
 import { checkNodeIpvs } from '../../ipvs/diff.js';
-import type { IpvsSourceFormat, IpvsTable } from '../../ipvs/model.js';
-import { readIpvsText } from '../../ipvs/read.js';
+import type { IpvsTable } from '../../ipvs/model.js';
+import { IPVS_FORMAT_HELP, ipvsFormatOption, readIpvsText } from '../../ipvs/read.js';
 import { formatIpvsReport, ipvsCheckJson, renderJunit } from '../../ipvs/report.js';
 import { DEFAULT_NODE_POD_IMAGE, NODE_POD_NAMESPACE } from '../../kube/node-pod-defaults.js';
 import { flagOption, listOption, settingsFor, stringOption } from '../args.js';
@@ -18,10 +18,8 @@ import { jsonText } from '../output.js';
 import { writeJunit } from './junit-file.js';
 import { NODE_OPTIONS, familiesFor, nodeArguments, readClusterFiles, readInputFile } from './ipvs-expect.js';
 
-const IPVS_FORMATS: readonly IpvsSourceFormat[] = ['ipvsadm-list', 'ipvsadm-save', 'proc'];
-
 export const command: CommandModule = {
-  usage: '[--kubeconfig FILE] [--all-nodes | --host local] [--node-name NAME] [--json] [--junit FILE]  |  --ipvs FILE --cluster FILE --node-name NAME --node-ip IP... [--hz N] [--format F] [--family IPv4|IPv6|dual] [--json] [--junit FILE]',
+  usage: '[--kubeconfig FILE] [--all-nodes | --host local] [--node-name NAME] [--json] [--junit FILE]  |  --ipvs FILE --cluster FILE --node-name NAME --node-ip IP... [--hz N] [--format list|save|proc] [--family IPv4|IPv6|dual] [--json] [--junit FILE]',
   description: `Proves kube-proxy programmed IPVS correctly: computes the table kube-proxy should have programmed
 from the cluster's Services and EndpointSlices and reports every difference grouped by Service
 port: missing or unexpected virtual servers and real servers, scheduler, persistence and weight
@@ -53,7 +51,7 @@ With --junit FILE: also writes JUnit XML (one testsuite per node, one testcase p
     ipvs: { type: 'string', value: 'FILE', description: "offline: the node's IPVS table: ipvsadm -Ln, ipvsadm -Sn or /proc/net/ip_vs output" },
     ...NODE_OPTIONS,
     hz: { type: 'string', value: 'N', description: "offline: the node kernel's HZ, to read /proc/net/ip_vs persistence timeouts (jiffies) as seconds" },
-    format: { type: 'string', value: 'FORMAT', description: `offline: the form of --ipvs: ${IPVS_FORMATS.join(', ')} (default: detected)` },
+    format: { type: 'string', value: 'FORM', description: `offline: the form of --ipvs: ${IPVS_FORMAT_HELP} (default: detected)` },
     kubeconfig: { type: 'string', value: 'FILE', description: "live: the cluster's kubeconfig (default: the state file's, else KUBECONFIG_OUT)" },
     host: { type: 'string', value: 'local', description: 'live: read the table on this machine (the node kube-proxy runs on)' },
     'all-nodes': { type: 'boolean', description: 'live: read every node through a short-lived host-network pod (clusters up did not create)' },
@@ -82,12 +80,24 @@ With --junit FILE: also writes JUnit XML (one testsuite per node, one testcase p
       excludeCidrs: settings.excludeCidrs,
     });
     const elapsedSeconds = (performance.now() - started) / 1000;
+    rejectEmptyComparison(check.node, families, check.diff.counts, table);
 
     if (junitFile !== undefined) writeJunit(io, junitFile, renderJunit([check], { timeSeconds: { [check.node]: elapsedSeconds } }));
     io.out(flagOption(values, 'json') ? jsonText(ipvsCheckJson(check)) : formatIpvsReport(check));
     return check.diff.ok ? ExitCode.ok : ExitCode.failed;
   },
 };
+
+/** A check that compared nothing proves nothing: it must not end in "OK". */
+function rejectEmptyComparison(node: string, families: readonly number[], counts: { expectedVirtualServers: number; actualVirtualServers: number; ignoredVirtualServers: number }, table: IpvsTable): void {
+  if (counts.expectedVirtualServers > 0 || counts.actualVirtualServers - counts.ignoredVirtualServers > 0) return;
+  const byFamily = [4, 6].map((family) => ({ family, count: table.services.filter((s) => s.family === family).length })).filter((f) => f.count > 0);
+  const held = byFamily.length === 0 ? 'the table is empty' : `the table holds ${byFamily.map((f) => `${f.count} IPv${f.family}`).join(' and ')} virtual servers`;
+  throw usageError(
+    `nothing to compare on node ${node} for ${families.map((f) => `IPv${f}`).join(' and ')}: the cluster gives no such virtual servers and ${held}`,
+    byFamily.length === 0 ? 'check that --cluster and --ipvs come from the same cluster and node' : `choose --family to match the files (here: --family ${byFamily.map((f) => `IPv${f.family}`).join(' or ')}), or check --node-name and --node-ip`,
+  );
+}
 
 function readTableFile(io: Io, values: ParsedValues): IpvsTable {
   const file = stringOption(values, 'ipvs');
@@ -96,15 +106,12 @@ function readTableFile(io: Io, values: ParsedValues): IpvsTable {
   if (hzText !== undefined && !/^[1-9]\d*$/.test(hzText)) {
     throw usageError(`--hz ${JSON.stringify(hzText)} is not a positive whole number`, 'the kernel HZ is one of 100, 250, 300 or 1000 (grep CONFIG_HZ= /boot/config-$(uname -r))');
   }
-  const format = stringOption(values, 'format');
-  if (format !== undefined && !(IPVS_FORMATS as readonly string[]).includes(format)) {
-    throw usageError(`--format ${JSON.stringify(format)} is not valid`, `use one of: ${IPVS_FORMATS.join(', ')}`);
-  }
+  const format = ipvsFormatOption(stringOption(values, 'format'));
   const text = readInputFile(io, '--ipvs', file);
   try {
     return readIpvsText(text, {
       ...(hzText === undefined ? {} : { hz: Number(hzText) }),
-      ...(format === undefined ? {} : { format: format as IpvsSourceFormat }),
+      ...(format === undefined ? {} : { format }),
     });
   } catch (error) {
     // The reader's message says what is wrong with the text; name the file it came from.

@@ -1,5 +1,5 @@
 import { runDown } from '../../steps/down.js';
-import { settingsFor } from '../args.js';
+import { STATE_PATHS, settingsFor } from '../args.js';
 import type { CommandModule } from '../command.js';
 
 export const command: CommandModule = {
@@ -10,6 +10,6 @@ then the state file. Safe to run again: with no cluster it says so and exits 0. 
 kube-local-up has no record of is only deleted when named explicitly (--name or CLUSTER_NAME).`,
   settings: true,
   async run(io, commandLine) {
-    return runDown(io, settingsFor(io, commandLine));
+    return runDown(io, settingsFor(io, commandLine, STATE_PATHS));
   },
 };

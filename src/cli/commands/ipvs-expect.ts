@@ -1,9 +1,9 @@
 // `local-up ipvs expect`: prints the IPVS table kube-proxy should program on a
 // node, computed offline from Services and EndpointSlices.
-import { readFileSync } from 'node:fs';
+import { readTextFileCapped } from '../read-input.js';
 import { resolve } from 'node:path';
 import type { IpFamilySetting } from '../../config/settings.js';
-import { ExitCode, usageError } from '../../errors.js';
+import { ExitCode, isLocalUpError, usageError } from '../../errors.js';
 import type { IpFamily } from '../../kube/ip.js';
 import { ipFamilyOf } from '../../kube/ip.js';
 import { readClusterDocuments } from '../../kube/read.js';
@@ -53,8 +53,9 @@ export function readClusterFiles(io: Io, values: ParsedValues): ClusterState {
 /** Reads a text file named by a flag, relative to the working directory; a missing file is a usage error. */
 export function readInputFile(io: Io, flag: string, file: string): string {
   try {
-    return readFileSync(resolve(io.cwd, file), 'utf8');
+    return readTextFileCapped(resolve(io.cwd, file), `${flag} ${file}`);
   } catch (error) {
+    if (isLocalUpError(error)) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (error as Error).message;
     throw usageError(`${flag} ${file}: ${reason}`, `give the path of a readable file to ${flag}`);

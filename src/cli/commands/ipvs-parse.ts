@@ -1,19 +1,16 @@
 // `local-up ipvs parse`: reads an IPVS table in any of its textual forms
 // (ipvsadm -Ln, ipvsadm -Sn, /proc/net/ip_vs) and prints it normalised, so
 // tables taken different ways can be compared, or as JSON for scripts.
-import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { ExitCode, LocalUpError, isLocalUpError, unavailableError, usageError } from '../../errors.js';
-import type { IpvsDestination, IpvsService, IpvsSourceFormat, IpvsTable } from '../../ipvs/model.js';
+import type { IpvsDestination, IpvsService, IpvsTable } from '../../ipvs/model.js';
 import { hostPort } from '../../ipvs/model.js';
-import { readIpvsText } from '../../ipvs/read.js';
+import { ipvsFormatOption, readIpvsText } from '../../ipvs/read.js';
 import { flagOption, stringOption } from '../args.js';
+import { readStreamCapped, readTextFileCapped } from '../read-input.js';
 import type { CommandModule } from '../command.js';
 import type { Io } from '../io.js';
-import { jsonText } from '../output.js';
-
-const FORMAT_NAMES: Readonly<Record<string, IpvsSourceFormat>> = { list: 'ipvsadm-list', save: 'ipvsadm-save', proc: 'proc' };
 
 /** Where the kernel shows the table; missing means IPVS is not loaded, not a typo. */
 const PROC_IP_VS = '/proc/net/ip_vs';
@@ -39,11 +36,7 @@ in jiffies: --hz converts it to seconds. Words not understood are warnings on st
   },
   positionals: { min: 0, max: 1 },
   async run(io, commandLine) {
-    const formatText = stringOption(commandLine.values, 'format');
-    const format = formatText === undefined ? undefined : FORMAT_NAMES[formatText];
-    if (formatText !== undefined && format === undefined) {
-      throw usageError(`--format ${formatText}: not a known form`, 'use --format list (ipvsadm -Ln), save (ipvsadm -Sn) or proc (/proc/net/ip_vs)');
-    }
+    const format = ipvsFormatOption(stringOption(commandLine.values, 'format'));
     const hz = parseHz(stringOption(commandLine.values, 'hz'));
     const file = commandLine.positionals[0];
     const { text, name } = await readInput(io, file);
@@ -60,8 +53,8 @@ in jiffies: --hz converts it to seconds. Words not understood are warnings on st
     if (text.trim() === '') io.err(`warning: ${name} is empty: read as an empty table\n`);
     if (hz !== undefined && table.format !== 'proc') io.err(`warning: --hz applies to /proc/net/ip_vs only; ${name} is ${table.format}\n`);
     for (const entry of table.unknown) io.err(`warning: ${name}: ${entry}\n`);
-    if (flagOption(commandLine.values, 'json')) io.out(jsonText(tableJson(table)));
-    else io.out(renderTable(table));
+    // In pieces: a table of 400,000 virtual servers must not be built twice more as one string.
+    for (const chunk of flagOption(commandLine.values, 'json') ? tableJsonChunks(table) : renderTableChunks(table)) io.out(chunk);
     return ExitCode.ok;
   },
 };
@@ -80,14 +73,13 @@ async function readInput(io: Io, file: string | undefined): Promise<{ text: stri
     if (io.stdinIsTTY) {
       throw usageError('no input: give a FILE, or pipe the table in', 'e.g. `ipvsadm -Ln | local-up ipvs parse` or `local-up ipvs parse /proc/net/ip_vs`');
     }
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-    return { text: Buffer.concat(chunks).toString('utf8'), name: 'stdin' };
+    return { text: await readStreamCapped(process.stdin as AsyncIterable<Buffer>, 'stdin'), name: 'stdin' };
   }
   const path = resolve(io.cwd, file);
   try {
-    return { text: await readFile(path, 'utf8'), name: file };
+    return { text: readTextFileCapped(path, file), name: file };
   } catch (error) {
+    if (isLocalUpError(error)) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && path === PROC_IP_VS) {
       throw unavailableError(`${file}: no such file: IPVS is not loaded in this kernel (the file appears with the ip_vs module)`, {
@@ -120,50 +112,67 @@ const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
 
 const PROTOCOL_ORDER: Readonly<Record<string, number>> = { TCP: 0, UDP: 1, SCTP: 2, FWM: 3 };
 
-function compareServices(a: IpvsService, b: IpvsService): number {
-  return (
-    (PROTOCOL_ORDER[a.protocol] ?? 9) - (PROTOCOL_ORDER[b.protocol] ?? 9) ||
-    (a.fwmark ?? 0) - (b.fwmark ?? 0) ||
-    a.family - b.family ||
-    compareText(addressSortKey(a.address), addressSortKey(b.address)) ||
-    (a.port ?? -1) - (b.port ?? -1)
-  );
-}
-
 function compareDestinations(a: IpvsDestination, b: IpvsDestination): number {
   return compareText(addressSortKey(a.address), addressSortKey(b.address)) || a.port - b.port;
 }
 
+/** The services in display order (references, not copies: tables can be large); each key computed once. */
 function sortedServices(table: IpvsTable): IpvsService[] {
-  return [...table.services].sort(compareServices).map((s) => ({ ...s, destinations: [...s.destinations].sort(compareDestinations) }));
+  const keyed = table.services.map((s) => ({ s, protocol: PROTOCOL_ORDER[s.protocol] ?? 9, address: addressSortKey(s.address) }));
+  keyed.sort(
+    (a, b) =>
+      a.protocol - b.protocol ||
+      (a.s.fwmark ?? 0) - (b.s.fwmark ?? 0) ||
+      a.s.family - b.s.family ||
+      compareText(a.address, b.address) ||
+      (a.s.port ?? -1) - (b.s.port ?? -1),
+  );
+  return keyed.map((k) => k.s);
+}
+
+const sortedDestinations = (s: IpvsService): IpvsDestination[] => [...s.destinations].sort(compareDestinations);
+
+function serviceJson(s: IpvsService, absent: ReadonlySet<string>): unknown {
+  return {
+    protocol: s.protocol,
+    address: s.address,
+    port: s.port,
+    fwmark: s.fwmark,
+    family: s.family,
+    scheduler: s.scheduler,
+    flags: s.flags,
+    persistent: s.persistent,
+    destinations: sortedDestinations(s).map((d) => ({
+      address: d.address,
+      port: d.port,
+      forward: d.forward,
+      weight: absent.has('weight') ? null : d.weight,
+      activeConns: d.activeConns,
+      inactiveConns: d.inactiveConns,
+    })),
+  };
 }
 
 /** The JSON document of --json; values of absent columns are null (weight) or "" (scheduler, forward). */
 export function tableJson(table: IpvsTable): unknown {
   const absent = new Set(table.absent ?? []);
-  return {
-    format: table.format,
-    absent: [...absent],
-    services: sortedServices(table).map((s) => ({
-      protocol: s.protocol,
-      address: s.address,
-      port: s.port,
-      fwmark: s.fwmark,
-      family: s.family,
-      scheduler: s.scheduler,
-      flags: s.flags,
-      persistent: s.persistent,
-      destinations: s.destinations.map((d) => ({
-        address: d.address,
-        port: d.port,
-        forward: d.forward,
-        weight: absent.has('weight') ? null : d.weight,
-        activeConns: d.activeConns,
-        inactiveConns: d.inactiveConns,
-      })),
-    })),
-    unknown: table.unknown,
-  };
+  return { format: table.format, absent: [...absent], services: sortedServices(table).map((s) => serviceJson(s, absent)), unknown: table.unknown };
+}
+
+/** The text of jsonText(tableJson(table)), a few hundred services at a time. */
+export function* tableJsonChunks(table: IpvsTable, perChunk = 500): Generator<string> {
+  const absent = new Set(table.absent ?? []);
+  const indent = (value: unknown, pad: string) => JSON.stringify(value, null, 2).replaceAll('\n', `\n${pad}`);
+  const services = sortedServices(table);
+  let out = `{\n  "format": ${JSON.stringify(table.format)},\n  "absent": ${indent([...absent], '  ')},\n  "services": ${services.length === 0 ? '[]' : '['}`;
+  for (let i = 0; i < services.length; i++) {
+    out += `${i === 0 ? '' : ','}\n    ${indent(serviceJson(services[i] as IpvsService, absent), '    ')}`;
+    if ((i + 1) % perChunk === 0) {
+      yield out;
+      out = '';
+    }
+  }
+  yield `${out}${services.length === 0 ? '' : '\n  ]'},\n  "unknown": ${indent(table.unknown, '  ')}\n}\n`;
 }
 
 function serviceName(s: IpvsService): string {
@@ -188,6 +197,11 @@ function serviceLine(s: IpvsService): string {
 
 /** A normalised listing in ipvsadm's layout; "-" marks what the input form does not show. */
 export function renderTable(table: IpvsTable): string {
+  return [...renderTableChunks(table)].join('');
+}
+
+/** renderTable's text, a few hundred services at a time. */
+export function* renderTableChunks(table: IpvsTable, perChunk = 500): Generator<string> {
   const absent = new Set(table.absent ?? []);
   const services = sortedServices(table);
   const destinationCount = services.reduce((n, s) => n + s.destinations.length, 0);
@@ -197,12 +211,17 @@ export function renderTable(table: IpvsTable): string {
   if (absent.size > 0) lines.push(`# not shown by this form: ${[...absent].join(', ')}`);
   lines.push('Prot LocalAddress:Port Scheduler Flags', '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn');
   const count = (n: number | null): string => (n === null ? '-' : String(n));
-  for (const s of services) {
+  for (let i = 0; i < services.length; i++) {
+    const s = services[i] as IpvsService;
     lines.push(serviceLine(s));
-    for (const d of s.destinations) {
+    for (const d of sortedDestinations(s)) {
       const weight = absent.has('weight') ? '-' : String(d.weight);
       lines.push(`  -> ${hostPort(d.address, d.port).padEnd(28)} ${(d.forward === '' ? '-' : d.forward).padEnd(7)} ${weight.padEnd(6)} ${count(d.activeConns).padEnd(10)} ${count(d.inactiveConns)}`);
     }
+    if ((i + 1) % perChunk === 0) {
+      yield `${lines.join('\n')}\n`;
+      lines.length = 0;
+    }
   }
-  return `${lines.join('\n')}\n`;
+  if (lines.length > 0) yield `${lines.join('\n')}\n`;
 }

@@ -19,7 +19,7 @@ package mirror once, and about 600 MB of disk. Later runs reuse the result.`,
   },
   settings: true,
   async run(io, commandLine) {
-    const settings = settingsFor(io, commandLine).values;
+    const settings = settingsFor(io, commandLine, () => ({ labCacheDir: 'folder' })).values;
     const json = flagOption(commandLine.values, 'json');
     const result = await prepareLab(
       { cacheDir: settings.labCacheDir, force: flagOption(commandLine.values, 'force') },

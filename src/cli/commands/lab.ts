@@ -25,7 +25,7 @@ machine lacks something), 2 (bad usage), 124 (LAB_TIMEOUT passed; the VM is kill
     if (commandLine.positionals.length === 0) {
       throw usageError('lab: no command given', 'usage: local-up lab [options] -- COMMAND [ARGS...], e.g. local-up lab -- ipvsadm -Ln');
     }
-    const settings = settingsFor(io, commandLine).values;
+    const settings = settingsFor(io, commandLine, () => ({ labCacheDir: 'folder' })).values;
     const showConsole = flagOption(commandLine.values, 'console');
     const result = await runInLab(
       {

@@ -1,5 +1,5 @@
 import { runLogs } from '../../steps/logs.js';
-import { settingsFor } from '../args.js';
+import { STATE_PATHS, settingsFor } from '../args.js';
 import type { CommandModule } from '../command.js';
 
 export const command: CommandModule = {
@@ -10,6 +10,6 @@ ipsets (\`ipset list\` inside the kube-proxy pod), the IPVS table (/proc/net/ip_
 addresses and those on kube-ipvs0, and what /proxyMode answers.`,
   settings: true,
   async run(io, commandLine) {
-    return runLogs(io, settingsFor(io, commandLine));
+    return runLogs(io, settingsFor(io, commandLine, STATE_PATHS));
   },
 };

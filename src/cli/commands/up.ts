@@ -4,7 +4,7 @@ import { planUp, renderPlan } from '../../plan/up-plan.js';
 import { loadProvider } from '../../providers/provider.js';
 import { providerContext } from '../../steps/cluster.js';
 import { runUp } from '../../steps/up.js';
-import { flagOption, settingsFor } from '../args.js';
+import { flagOption, STATE_PATHS, settingsFor } from '../args.js';
 import type { CommandModule } from '../command.js';
 import { jsonText } from '../output.js';
 
@@ -42,7 +42,11 @@ component's command line in order) and touch nothing.`,
   },
   settings: true,
   async run(io, commandLine) {
-    const resolved = settingsFor(io, commandLine);
+    const resolved = settingsFor(io, commandLine, (s) => ({
+      ...STATE_PATHS(),
+      kubeconfigOut: 'file',
+      ...(s.provider === 'local' ? { certDir: 'folder', etcdDir: 'folder' } : s.kindAutoInstall ? { toolsDir: 'folder' } : {}),
+    }));
     const { values } = commandLine;
     const retain = flagOption(values, 'retain');
     if (flagOption(values, 'dry-run')) {
