@@ -27,6 +27,23 @@ describe('local-up as a process', () => {
     const none = await runBin([]);
     assert.equal(none.code, 2);
   });
+  it('--help lists every exit code the CLI can end with (src/errors.ts)', async () => {
+    const { ExitCode } = await import('../src/errors.js');
+    const help = await runBin(['--help']);
+    const section = help.stdout.slice(help.stdout.indexOf('Exit codes:'));
+    assert.notEqual(help.stdout.indexOf('Exit codes:'), -1, help.stdout);
+    for (const code of Object.values(ExitCode)) assert.match(section, new RegExp(`^\\s+${code}\\s+\\S`, 'm'), `exit code ${code} is listed`);
+  });
+  it('a command group without its subcommand (config, modules, ipvs, tools) exits 2 listing the subcommands', async () => {
+    for (const [group, subcommands] of [['config', ['show', 'kind', 'kubeadm', 'kube-proxy']], ['modules', ['load', 'check']], ['ipvs', ['parse', 'expect']], ['tools', ['install']]] as const) {
+      for (const argv of [[group], [group, 'nope']]) {
+        const result = await runBin(argv);
+        assert.equal(result.code, 2, `${argv.join(' ')}: ${result.stderr}`);
+        for (const sub of subcommands) assert.match(result.stderr, new RegExp(`local-up ${group} ${sub}\\b`), `${argv.join(' ')} lists ${sub}`);
+        assert.doesNotMatch(result.stderr, /\n\s+at /);
+      }
+    }
+  });
   it('unknown commands and options exit 2 with a hint and no stack trace', async () => {
     const unknown = await runBin(['bogus']);
     assert.equal(unknown.code, 2);

@@ -9,7 +9,7 @@ import type { Io } from '../cli/io.js';
 import { runSteps } from '../cli/progress.js';
 import type { Step } from '../cli/progress.js';
 import type { Check } from '../doctor/check.js';
-import { evaluateKernel, evaluateMode, moduleStatuses } from '../doctor/evaluate.js';
+import { UP_ELSEWHERE_HINT, evaluateKernel, evaluateMode, moduleStatuses } from '../doctor/evaluate.js';
 import { readKernelFacts } from '../doctor/gather.js';
 import { ExitCode, LocalUpError, formatError, isLocalUpError, unavailableError, usageError } from '../errors.js';
 import { LocalHost } from '../exec/host.js';
@@ -76,8 +76,11 @@ export async function runUp(io: Io, resolved: ResolvedSettings, options: UpOptio
       run: async (r, progress) => {
         const ctx = ctxFor(progress);
         requireNoFailures(evaluateMode(s), ExitCode.usage, 'the settings cannot run', 'change the settings named above (`local-up doctor` explains each)');
-        const kernel = evaluateKernel(s, await readKernelFacts(kernelHost));
-        if (ipvs) requireNoFailures(kernel, ExitCode.unavailable, `this kernel (${kernelHost.description}) cannot run kube-proxy in IPVS mode`, 'kind nodes share this kernel; `local-up doctor` shows every check');
+        const kernel = evaluateKernel(s, await readKernelFacts(kernelHost), UP_ELSEWHERE_HINT);
+        if (ipvs) {
+          const whose = s.provider === 'kind' ? 'kind nodes share this kernel' : 'kube-proxy runs on this kernel';
+          requireNoFailures(kernel, ExitCode.unavailable, `this kernel (${kernelHost.description}) cannot run kube-proxy in IPVS mode`, `${whose}: run up where the kernel has IPVS, or choose KUBE_PROXY_MODE=nftables; \`local-up doctor\` shows every check`);
+        }
         const providerChecks = await r.provider.preflight(ctx);
         requireNoFailures(providerChecks, ExitCode.unavailable, `the ${s.provider} provider cannot run here`, 'fix the checks above (`local-up doctor` shows them all); nothing was created');
         for (const c of [...kernel, ...providerChecks].filter((c) => c.status === 'warn')) r.preflightNotes.push(`${c.title}: ${c.detail}`);

@@ -149,7 +149,9 @@ export const kindProvider: Provider = {
     let facts = await gatherKindFacts(ctx.settings, ctx.runner, ctx.env);
     const extra: Check[] = [];
     const kind = facts.tools.find((t) => t.name === 'kind');
-    if (kind !== undefined && kind.path === null && kind.failure === null && ctx.settings.kindAutoInstall) {
+    // Cheap checks first: no download while the engine or kubectl already rules `up` out.
+    const blocked = evaluateProvider(facts).some((c) => c.status === 'fail');
+    if (!blocked && kind !== undefined && kind.path === null && kind.failure === null && ctx.settings.kindAutoInstall) {
       ctx.progress(`kind not found; installing the pinned kind ${KIND_VERSION} into ${managedKindFile(ctx.settings.toolsDir)} (KIND_AUTO_INSTALL=true)`);
       const installed = await installKind(ctx.settings, ctx.env, { signal: ctx.signal });
       ctx.log.write(`installed kind ${KIND_VERSION} from ${installed.url} (sha256 ${installed.sha256}) to ${installed.path}`);
