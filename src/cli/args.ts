@@ -10,7 +10,7 @@ import type { DotenvValues, ResolvedSettings } from '../config/resolve.js';
 import { resolveSettings } from '../config/resolve.js';
 import type { SettingKey, SettingSpec } from '../config/settings.js';
 import { settingSpecs } from '../config/settings.js';
-import type { Io } from './io.js';
+import type { Io } from '../io/io.js';
 
 export interface OptionSpec {
   readonly type: 'string' | 'boolean';

@@ -8,7 +8,7 @@ import { LazyExecaRunner, terminateStartedChildren } from '../exec/lazy-runner.j
 import { GLOBAL_OPTIONS, commandStart, parseCommandLine } from './args.js';
 import type { OptionSpecs, ParsedCommandLine } from './args.js';
 import type { CommandEntry, CommandModule } from './command.js';
-import type { Io } from './io.js';
+import type { Io } from '../io/io.js';
 import { COMMANDS } from './registry.js';
 import { settingSpecs } from '../config/settings.js';
 

@@ -5,9 +5,9 @@
 import { join } from 'node:path';
 import { formatKubeVersion } from '../config/kube-version.js';
 import type { ResolvedSettings } from '../config/resolve.js';
-import type { Io } from '../cli/io.js';
-import { runSteps } from '../cli/progress.js';
-import type { Step } from '../cli/progress.js';
+import type { Io } from '../io/io.js';
+import { runSteps } from './progress.js';
+import type { Step } from './progress.js';
 import type { Check } from '../doctor/check.js';
 import { UP_ELSEWHERE_HINT, evaluateKernel, evaluateMode, moduleStatuses } from '../doctor/evaluate.js';
 import { readKernelFacts } from '../doctor/gather.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCommandLine } from '../../src/cli/main.js';
-import type { Io } from '../../src/cli/io.js';
+import type { Io } from '../../src/io/io.js';
 import { formatError, isLocalUpError } from '../../src/errors.js';
 import type { Runner } from '../../src/exec/runner.js';
 import { FakeRunner } from './fake-runner.js';

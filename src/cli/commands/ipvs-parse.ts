@@ -10,8 +10,8 @@ import { hostPort } from '../../ipvs/model.js';
 import { readIpvsText } from '../../ipvs/read.js';
 import { flagOption, stringOption } from '../args.js';
 import type { CommandModule } from '../command.js';
-import type { Io } from '../io.js';
-import { jsonText } from '../output.js';
+import type { Io } from '../../io/io.js';
+import { jsonText } from '../../io/output.js';
 
 const FORMAT_NAMES: Readonly<Record<string, IpvsSourceFormat>> = { list: 'ipvsadm-list', save: 'ipvsadm-save', proc: 'proc' };
 

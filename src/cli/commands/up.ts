@@ -6,7 +6,7 @@ import { providerContext } from '../../steps/cluster.js';
 import { runUp } from '../../steps/up.js';
 import { flagOption, settingsFor } from '../args.js';
 import type { CommandModule } from '../command.js';
-import { jsonText } from '../output.js';
+import { jsonText } from '../../io/output.js';
 
 export const command: CommandModule = {
   usage: '[--dry-run [--json]] [--retain] [--reuse] [--detach] [setting flags]',

@@ -8,7 +8,7 @@ import YAML from 'yaml';
 import type { Settings } from '../../config/settings.js';
 import type { Check } from '../../doctor/check.js';
 import { check } from '../../doctor/check.js';
-import { evaluateProvider, gatherKindFacts } from '../../doctor/provider.js';
+import { evaluateProvider, gatherKindFacts } from './checks.js';
 import { ExitCode, LocalUpError, isLocalUpError, unavailableError } from '../../errors.js';
 import { CommandHost } from '../../exec/host.js';
 import type { RunResult } from '../../exec/runner.js';
@@ -19,7 +19,7 @@ import { Kubectl, findKubectl, isDaemonSetRolledOut, isDeploymentAvailable, kube
 import type { KindConfigPlan } from '../../kubeproxy/kind-config.js';
 import { planKindConfigFor } from '../../kubeproxy/kind-config.js';
 import type { ClusterState } from '../../state/state-file.js';
-import { pollUntil, interrupted } from '../../steps/wait.js';
+import { pollUntil, interrupted } from '../../exec/wait.js';
 import type { ClusterNode, ConfiguredMode, Provider, ProviderContext } from '../provider.js';
 import { createClusterArgs, deleteClusterArgs, exportLogsArgs, getClustersArgs, getNodesArgs, parseKindClusters, parseKindNodes } from './kind-cli.js';
 import { KIND_VERSION, managedKindFile } from './release.js';

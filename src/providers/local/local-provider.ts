@@ -21,7 +21,7 @@ import { PROC_IP_VS } from '../../ipvs/live.js';
 import type { IpvsTable } from '../../ipvs/model.js';
 import { readProcIpvs } from '../../ipvs/read-proc.js';
 import type { ClusterState } from '../../state/state-file.js';
-import { pollUntil } from '../../steps/wait.js';
+import { pollUntil } from '../../exec/wait.js';
 import type { ClusterNode, ConfiguredMode, Provider, ProviderContext, ProviderDetails } from '../provider.js';
 import type { FoundBinary, LocalBinary, VersionVerdict } from './binaries.js';
 import { DEFAULT_ETCD_MIN_VERSION, KUBE_BINARIES, checkBinaryVersions, goPlatform, locateBinaries, parseEtcdScriptVersion, pickBinary, searchPlaces, statExecutable } from './binaries.js';
