@@ -68,16 +68,17 @@ describe('local-up as a process', () => {
     assert.match(result.stdout, /Assert the IPVS table on every node/);
     assert.match(result.stdout, /nothing was started, loaded or written/);
     const json = await runBin(['up', '--dry-run', '--json', '--provider', 'local'], { env: cleanEnv({ KUBE_PROXY_MODE: 'ipvs' }) });
-    const plan = JSON.parse(json.stdout) as { provider: string; mode: string; steps: { phase: string }[] };
+    const plan = JSON.parse(json.stdout) as { provider: string; mode: string; steps: { id: string }[] };
     assert.deepEqual([plan.provider, plan.mode], ['local', 'ipvs']);
-    assert.deepEqual(plan.steps.map((s) => s.phase), ['preflight', 'modules', 'cluster', 'kube-proxy', 'assertions', 'summary']);
+    assert.deepEqual(plan.steps.map((s) => s.id), ['preflight', 'modules', 'create', 'wait', 'prove-mode', 'assert']);
   });
-  it('an iptables plan has no module step and skips the IPVS assertions', async () => {
-    const result = await runBin(['up', '--dry-run', '--json']);
-    const plan = JSON.parse(result.stdout) as { mode: string; steps: { phase: string; details: string[] }[] };
+  it('an iptables plan has neither the module step nor the IPVS assertions, and says so', async () => {
+    const result = await runBin(['up', '--dry-run', '--json', '--mode', 'iptables']);
+    const plan = JSON.parse(result.stdout) as { mode: string; steps: { id: string; details: string[] }[] };
     assert.equal(plan.mode, 'iptables');
-    assert.ok(!plan.steps.some((s) => s.phase === 'modules'));
-    assert.match(plan.steps.find((s) => s.phase === 'assertions')?.details[0] ?? '', /skipped/);
+    assert.deepEqual(plan.steps.map((s) => s.id), ['preflight', 'create', 'wait', 'prove-mode']);
+    const text = await runBin(['up', '--dry-run', '--mode', 'iptables']);
+    assert.match(text.stdout, /No IPVS module loading or IPVS assertions: KUBE_PROXY_MODE=iptables\./);
   });
 });
 

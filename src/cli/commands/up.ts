@@ -55,7 +55,7 @@ component's command line in order) and touch nothing.`,
         if (!isLocalUpError(error) || error.exitCode !== ExitCode.unavailable) throw error;
       }
       const plan = planUp(resolved.values, create);
-      io.out(flagOption(values, 'json') ? jsonText(plan) : renderPlan(plan));
+      io.out(flagOption(values, 'json') ? jsonText(plan) : renderPlan(plan, resolved.values));
       return ExitCode.ok;
     }
     return runUp(io, resolved, { retain, reuse: flagOption(values, 'reuse'), detach: flagOption(values, 'detach') });
