@@ -20,6 +20,17 @@ export const ExitCode = {
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** What each exit code means, one line each: `--help` and README.md ("Exit codes") list them all. */
+export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCodeValue, string>> = {
+  0: 'ok',
+  1: 'a check or assertion failed',
+  2: 'bad usage or settings (nothing was changed)',
+  3: 'something this machine lacks: a tool, a kernel feature, a privilege',
+  70: 'an internal error (a bug: please report it with the output)',
+  124: 'the lab VM did not finish before LAB_TIMEOUT',
+  130: 'interrupted (Ctrl-C); what was started is cleaned up',
+};
+
 export interface LocalUpErrorOptions {
   /** What the user should do about it; printed after the message. */
   hint?: string;

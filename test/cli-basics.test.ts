@@ -27,6 +27,23 @@ describe('local-up as a process', () => {
     const none = await runBin([]);
     assert.equal(none.code, 2);
   });
+  it('--help lists every exit code the CLI can end with (src/errors.ts)', async () => {
+    const { ExitCode } = await import('../src/errors.js');
+    const help = await runBin(['--help']);
+    const section = help.stdout.slice(help.stdout.indexOf('Exit codes:'));
+    assert.notEqual(help.stdout.indexOf('Exit codes:'), -1, help.stdout);
+    for (const code of Object.values(ExitCode)) assert.match(section, new RegExp(`^\\s+${code}\\s+\\S`, 'm'), `exit code ${code} is listed`);
+  });
+  it('a command group without its subcommand (config, modules, ipvs, tools) exits 2 listing the subcommands', async () => {
+    for (const [group, subcommands] of [['config', ['show', 'kind', 'kubeadm', 'kube-proxy']], ['modules', ['load', 'check']], ['ipvs', ['parse', 'expect']], ['tools', ['install']]] as const) {
+      for (const argv of [[group], [group, 'nope']]) {
+        const result = await runBin(argv);
+        assert.equal(result.code, 2, `${argv.join(' ')}: ${result.stderr}`);
+        for (const sub of subcommands) assert.match(result.stderr, new RegExp(`local-up ${group} ${sub}\\b`), `${argv.join(' ')} lists ${sub}`);
+        assert.doesNotMatch(result.stderr, /\n\s+at /);
+      }
+    }
+  });
   it('unknown commands and options exit 2 with a hint and no stack trace', async () => {
     const unknown = await runBin(['bogus']);
     assert.equal(unknown.code, 2);
@@ -51,9 +68,9 @@ describe('local-up as a process', () => {
     assert.match(result.stdout, /Assert the IPVS table on every node/);
     assert.match(result.stdout, /nothing was started, loaded or written/);
     const json = await runBin(['up', '--dry-run', '--json', '--provider', 'local'], { env: cleanEnv({ KUBE_PROXY_MODE: 'ipvs' }) });
-    const plan = JSON.parse(json.stdout) as { provider: string; mode: string; steps: { phase: string }[] };
+    const plan = JSON.parse(json.stdout) as { provider: string; mode: string; steps: { id: string }[] };
     assert.deepEqual([plan.provider, plan.mode], ['local', 'ipvs']);
-    assert.deepEqual(plan.steps.map((s) => s.phase), ['preflight', 'modules', 'cluster', 'kube-proxy', 'assertions', 'summary']);
+    assert.deepEqual(plan.steps.map((s) => s.id), ['preflight', 'modules', 'create', 'wait', 'prove-mode', 'assert']);
   });
   it('IP_FAMILY=ipv6: the dry run shows IPv6 subnets and no IPv4 ones', async () => {
     const result = await runBin(['up', '--dry-run', '--ip-family', 'ipv6']);
@@ -61,12 +78,13 @@ describe('local-up as a process', () => {
     assert.match(result.stdout, /service subnet fd00:10:96::\/112, pod subnet fd00:10:244::\/56, IP family ipv6/);
     assert.doesNotMatch(result.stdout, /\b\d+\.\d+\.\d+\.\d+\/\d+/);
   });
-  it('an iptables plan has no module step and skips the IPVS assertions', async () => {
+  it('an iptables plan has neither the module step nor the IPVS assertions, and says so', async () => {
     const result = await runBin(['up', '--dry-run', '--json', '--mode', 'iptables']);
-    const plan = JSON.parse(result.stdout) as { mode: string; steps: { phase: string; details: string[] }[] };
+    const plan = JSON.parse(result.stdout) as { mode: string; steps: { id: string; details: string[] }[] };
     assert.equal(plan.mode, 'iptables');
-    assert.ok(!plan.steps.some((s) => s.phase === 'modules'));
-    assert.match(plan.steps.find((s) => s.phase === 'assertions')?.details[0] ?? '', /skipped/);
+    assert.deepEqual(plan.steps.map((s) => s.id), ['preflight', 'create', 'wait', 'prove-mode']);
+    const text = await runBin(['up', '--dry-run', '--mode', 'iptables']);
+    assert.match(text.stdout, /No IPVS module loading or IPVS assertions: KUBE_PROXY_MODE=iptables\./);
   });
 });
 

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { IpvsDestination, IpvsService } from '../src/ipvs/model.js';
-import { canonicalAddress, virtualServerKey } from '../src/ipvs/model.js';
+import { canonicalAddress } from '../src/kube/ip.js';
+import { virtualServerKey } from '../src/ipvs/model.js';
 import { readIpvsText } from '../src/ipvs/read.js';
 
 const HZ = 250;

@@ -6,8 +6,8 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { FRESH_KUBE_IPVS0, STAND_INS, makeWorld, runCli, standInEnv, standInFixture, waitFor } from './helpers/stand-ins.js';
 import { tempDir } from './helpers/cli.js';
+import { FRESH_KUBE_IPVS0, STAND_INS, makeWorld, noIpvsKernelRoot, runCli, standInEnv, standInFixture, waitFor } from './helpers/stand-ins.js';
 
 const UP = ['up', '--mode', 'ipvs', '--name', 'kind', '--workers', '1'];
 const stateFile = (env: Record<string, string | undefined>, name = 'kind') => join(env.STATE_DIR as string, name, 'state.json');
@@ -71,6 +71,28 @@ describe('up with the kind provider (stand-ins)', () => {
     assert.match(result.stderr, /FAIL provider\.engine: .*docker found \(autodetect\), but the engine is not usable: docker info: Cannot connect to the Docker daemon/);
     assert.equal(argvs(world, 'kind').filter((a) => a.startsWith('create')).length, 0);
     assert.equal(existsSync(stateFile(env)), false);
+  });
+
+  test('engine not running and kind missing (KIND_AUTO_INSTALL=true): the cheap engine check fails first, nothing is downloaded', async () => {
+    const world = makeWorld({ engineRunning: false });
+    // Nothing listens on port 9: a download attempt would fail and say "installing".
+    const env = standInEnv(world, { tools: ['docker', 'kubectl'], extra: { KIND_AUTO_INSTALL: 'true', KIND_DOWNLOAD_BASE: 'http://127.0.0.1:9', TOOLS_DIR: join(tempDir(), 'tools') } });
+    const result = await runCli(UP, env);
+    assert.equal(result.code, 3, result.stderr);
+    assert.match(result.stderr, /FAIL provider\.engine: /);
+    assert.doesNotMatch(result.stderr, /installing the pinned kind|cannot download kind/);
+    assert.equal(existsSync(env.TOOLS_DIR as string), false);
+  });
+
+  test('a kernel without IPVS: exit 3, and the hint works for up (not the lab, where no cluster can run)', async () => {
+    const world = makeWorld();
+    const env = standInEnv(world, { hostRoot: noIpvsKernelRoot() });
+    const result = await runCli(UP, env);
+    assert.equal(result.code, 3, result.stderr);
+    assert.match(result.stderr, /FAIL kernel\.ipvs: /);
+    assert.doesNotMatch(result.stderr, /local-up lab/);
+    assert.match(result.stderr, /KUBE_PROXY_MODE=nftables/);
+    assert.equal(world.calls('kind').filter((c) => c.argv[0] === 'create').length, 0);
   });
 
   test('a cluster of that name exists: exit 2 with the --reuse/down hint, nothing deleted', async () => {
@@ -181,14 +203,14 @@ describe('up with the kind provider (stand-ins)', () => {
     assert.match(result.stderr, /node kind-worker: kube-proxy runs in "iptables" mode, not "ipvs" \(\/proxyMode\)/);
   });
 
-  test('iptables mode: the mode is proven on every node, IPVS assertions are skipped, the kernel is not required', async () => {
+  test('iptables mode: the mode is proven on every node, no IPVS step runs, the kernel is not required', async () => {
     const world = makeWorld();
     const env = standInEnv(world, { hostRoot: '/nonexistent-root' });
     const result = await runCli(['up', '--mode', 'iptables', '--name', 'kind'], env);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /node {8}kind-control-plane: \/proxyMode iptables$/m);
     assert.match(result.stdout, /assertions {2}IPVS assertions skipped \(KUBE_PROXY_MODE=iptables\)/);
-    assert.match(result.stderr, /Assert the IPVS table on every node: skipped/);
+    assert.doesNotMatch(result.stderr, /Assert the IPVS table|Load the IPVS kernel modules/);
     assert.equal(argvs(world, 'docker').filter((a) => a.includes('/proc/net/ip_vs')).length, 0);
   });
 

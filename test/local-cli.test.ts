@@ -65,6 +65,7 @@ describe('local-up up --provider local (real process, stand-ins)', { skip }, () 
     assert.equal(up.code, 0, up.stderr);
     assert.match(up.stdout, /Cluster "standin" is up: local/);
     assert.match(up.stderr, /127\.0\.0\.1: \/proxyMode = iptables/);
+    assert.equal(readEvents(w).filter((e) => e.event === 'proxy-mode-read').length, 1, '/proxyMode is proven once');
     assert.doesNotMatch(up.stderr, /runs in the foreground/);
     const state = JSON.parse(readFileSync(stateFile(w), 'utf8')) as ClusterState;
     const details = readLocalDetails(state.details, 'state.json');

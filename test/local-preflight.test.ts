@@ -93,7 +93,7 @@ describe('local preflight probes (real sockets and files)', () => {
     mkdirSync(w.env.CNI_CONFIG_DIR ?? '', { recursive: true });
     writeFileSync(join(w.env.CNI_CONFIG_DIR ?? '', '10-containerd-net.conflist'), JSON.stringify({ plugins: [{ type: 'bridge', ipam: { type: 'host-local', ranges: [[{ subnet: '10.88.0.0/16' }]] } }] }));
     try {
-      const checks = byId(await localProvider.preflight(contextFor(w)));
+      const checks = byId((await localProvider.preflight(contextFor(w))).checks);
       assert.equal(checks.ports?.status, 'fail');
       assert.match(checks.ports?.detail ?? '', new RegExp(`KUBE_SCHEDULER_PORT=${w.ports.KUBE_SCHEDULER_PORT} \\(kube-scheduler\\)`));
       assert.equal(checks['cni-plugins']?.status, 'fail');

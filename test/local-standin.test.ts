@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import YAML from 'yaml';
 import { isLocalUpError } from '../src/errors.js';
 import type { LocalDetails } from '../src/providers/local/details.js';
+import type { LocalSession } from '../src/providers/local/local-provider.js';
 import { readLocalDetails } from '../src/providers/local/details.js';
 import { defaultLocalDeps, localProvider, makeLocalProvider } from '../src/providers/local/local-provider.js';
 import { readIpvsadmSave } from '../src/ipvs/read.js';
@@ -25,6 +26,8 @@ const world = trackedWorlds();
 
 interface Up {
   readonly ctx: ReturnType<typeof contextFor>;
+  /** What preflight handed to create(), for the run's later calls. */
+  readonly session: LocalSession;
   readonly recorded: ProviderDetails[];
   state(): ClusterState;
 }
@@ -32,12 +35,12 @@ interface Up {
 async function create(w: LocalWorld): Promise<Up> {
   const ctx = contextFor(w);
   const recorded: ProviderDetails[] = [];
-  const checks = await localProvider.preflight(ctx);
+  const { checks, session } = await localProvider.preflight(ctx);
   assert.deepEqual(checks.filter((c) => c.status === 'fail'), []);
   const state = () => initialState(ctx.settings, recorded[recorded.length - 1] ?? {});
-  const up: Up = { ctx, recorded, state };
+  const up: Up = { ctx, session, recorded, state };
   try {
-    const details = await localProvider.create(ctx, async (d) => void recorded.push(d));
+    const details = await localProvider.create(ctx, session, async (d) => void recorded.push(d));
     recorded.push(details);
   } catch (error) {
     (error as { up?: Up }).up = up;
@@ -69,8 +72,9 @@ describe('local provider with stand-ins (in-process)', { skip }, () => {
     const applied = events.filter((e) => e.event === 'applied').map((e) => ({ time: e.time, objects: e.objects ?? [] }));
     assert.deepEqual(applied[0]?.objects, ['ClusterRoleBinding/kube-apiserver-kubelet-admin']);
     assert.ok((applied[1]?.objects ?? []).includes('Service/kube-dns'));
-    assert.ok((applied[1]?.time ?? 0) > at('listening', 'kube-proxy'), 'CoreDNS after kube-proxy proved its mode');
-    assert.ok(up.ctx.progressLines.includes('kube-proxy: /proxyMode = iptables'));
+    assert.ok((applied[1]?.time ?? 0) > at('listening', 'kube-proxy'), 'CoreDNS after kube-proxy is healthy');
+    // `up` proves the mode once, for every provider (src/steps/up.ts); the provider does not ask too.
+    assert.deepEqual(events.filter((e) => e.event === 'proxy-mode-read'), []);
 
     // Files: the bridge conflist over CLUSTER_CIDR, the user's kubeconfig 0600 with everything embedded.
     const conflist = JSON.parse(readFileSync(join(w.env.CNI_CONFIG_DIR ?? '', '10-kube-local-up.conflist'), 'utf8')) as { plugins: { ipam?: { ranges: { subnet: string }[][] } }[] };
@@ -80,7 +84,7 @@ describe('local provider with stand-ins (in-process)', { skip }, () => {
     const user = (YAML.parse(readFileSync(kubeconfig, 'utf8')) as { users: { user: Record<string, string> }[] }).users[0]?.user ?? {};
     assert.deepEqual(Object.keys(user).sort(), ['client-certificate-data', 'client-key-data']);
 
-    await localProvider.waitReady(up.ctx, up.state());
+    await localProvider.waitReady(up.ctx, up.state(), up.session);
     assert.ok(up.ctx.progressLines.some((l) => l.startsWith('Local Kubernetes cluster "standin" is running')));
     assert.ok(up.ctx.progressLines.includes(`  ${d.layout.logDir}/kube-proxy.log`), 'the closing message lists every log');
     assert.ok(up.ctx.progressLines.includes(`  ${d.kubeProxy.configFile}`), 'and every config file');
@@ -88,7 +92,7 @@ describe('local provider with stand-ins (in-process)', { skip }, () => {
     assert.equal(await localProvider.exists(up.ctx), true);
 
     const before = readEvents(w).length;
-    assert.equal(await localProvider.destroy(up.ctx, up.state()), 'deleted');
+    assert.equal(await localProvider.destroy(up.ctx, up.state(), up.session), 'deleted');
     const stopping = readEvents(w).slice(before).filter((e) => e.event === 'stop' || e.event === 'cleanup' || e.event === 'deleted');
     assert.deepEqual(stopping.map((e) => `${e.event} ${e.name}`), [
       'deleted kube-apiserver',
@@ -222,13 +226,12 @@ describe('local provider in ipvs mode (stand-ins; the IPVS table is given, this 
     // The table fills in after a few reads, as kube-proxy's first syncs do.
     const provider = makeLocalProvider({ ...defaultLocalDeps, readIpvsTable: async () => (++reads < 3 ? { ...full, services: full.services.slice(0, 1) } : full) });
     const up = await create(w);
-    assert.ok(up.ctx.progressLines.includes('kube-proxy: /proxyMode = ipvs'));
-    await provider.waitReady(up.ctx, up.state());
+    await provider.waitReady(up.ctx, up.state(), up.session);
     assert.ok(reads >= 3);
     assert.ok(up.ctx.progressLines.includes('IPVS: TCP/10.96.0.1:443, UDP/10.96.0.10:53, TCP/10.96.0.10:53, TCP/10.96.0.10:9153 programmed'));
 
     const partial = makeLocalProvider({ ...defaultLocalDeps, readIpvsTable: async () => ({ ...full, services: full.services.filter((vs) => vs.port !== 9153) }) });
-    await assert.rejects(partial.waitReady(up.ctx, up.state()), (error: unknown) => {
+    await assert.rejects(partial.waitReady(up.ctx, up.state(), up.session), (error: unknown) => {
       assert.ok(isLocalUpError(error));
       assert.match(error.message, /IPVS table lacks what kube-proxy must program within 3s/);
       assert.match(error.details ?? '', /^TCP\/10\.96\.0\.10:9153 \(kube-system\/kube-dns:metrics\) is not in the IPVS table$/m);

@@ -12,7 +12,7 @@ import type { SettingKey, SettingSpec, Settings } from '../config/settings.js';
 import type { PathUse } from '../config/writable-paths.js';
 import { requireWritablePaths } from '../config/writable-paths.js';
 import { settingSpecs } from '../config/settings.js';
-import type { Io } from './io.js';
+import type { Io } from '../io/io.js';
 
 export interface OptionSpec {
   readonly type: 'string' | 'boolean';

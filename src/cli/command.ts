@@ -1,5 +1,5 @@
 import type { OptionSpecs, ParsedCommandLine } from './args.js';
-import type { Io } from './io.js';
+import type { Io } from '../io/io.js';
 
 export interface CommandModule {
   /** One line after the command name in `--help`, e.g. "[FILE|-] [--json]". */

@@ -3,12 +3,12 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ExitCode, LocalUpError, formatError, isLocalUpError, usageError } from '../errors.js';
+import { EXIT_CODE_MEANINGS, ExitCode, LocalUpError, formatError, isLocalUpError, usageError } from '../errors.js';
 import { LazyExecaRunner, terminateStartedChildren } from '../exec/lazy-runner.js';
 import { GLOBAL_OPTIONS, commandStart, parseCommandLine } from './args.js';
 import type { OptionSpecs, ParsedCommandLine } from './args.js';
 import type { CommandEntry, CommandModule } from './command.js';
-import type { Io } from './io.js';
+import type { Io } from '../io/io.js';
 import { COMMANDS } from './registry.js';
 import { settingSpecs } from '../config/settings.js';
 
@@ -42,8 +42,10 @@ export function overviewHelp(): string {
     ...COMMANDS.map((c) => `  ${c.words.join(' ').padEnd(width)}  ${c.summary}`),
     '',
     'Run `local-up <command> --help` for its options. Settings come from flags, the environment,',
-    'then .env (see `local-up config show`). Exit codes: 0 ok, 1 a check failed, 2 bad usage or',
-    'settings, 3 something the machine lacks, 130 interrupted (README.md, "Exit codes").',
+    'then .env (see `local-up config show`).',
+    '',
+    'Exit codes:',
+    ...Object.entries(EXIT_CODE_MEANINGS).map(([code, meaning]) => `  ${code.padStart(3)}  ${meaning}`),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -66,6 +68,17 @@ export function commandHelp(entry: CommandEntry, command: CommandModule): string
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** `local-up config` (or `config nope`): the group's subcommands, as a usage error (exit 2); null when `word` names no group. */
+export function commandGroup(word: string): LocalUpError | null {
+  const members = COMMANDS.filter((c) => c.words.length > 1 && c.words[0] === word);
+  if (members.length === 0) return null;
+  const width = Math.max(...members.map((c) => c.words.join(' ').length));
+  return new LocalUpError(ExitCode.usage, `${word}: which one? local-up ${word} needs a subcommand`, {
+    details: members.map((c) => `local-up ${c.words.join(' ').padEnd(width)}  ${c.summary}`).join('\n'),
+    hint: `run \`local-up ${word} <subcommand> --help\` for its options`,
+  });
 }
 
 /** Options up to the command line, then the command line itself as positionals, untouched. */
@@ -95,6 +108,12 @@ export async function runCommandLine(argv: readonly string[], io: Io): Promise<n
   }
   const found = findCommand(argv);
   if (found === null) {
+    const group = commandGroup(argv[0] ?? '');
+    if (group !== null && (argv[1] === '--help' || argv[1] === '-h')) {
+      io.out(`${group.details ?? ''}\n`);
+      return ExitCode.ok;
+    }
+    if (group !== null) throw group;
     throw usageError(`unknown command: ${argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}`, 'run `local-up --help` to list the commands');
   }
   const { command } = await found.entry.load();

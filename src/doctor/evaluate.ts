@@ -12,7 +12,11 @@ import { check } from './check.js';
 import type { ToolFact } from './tools.js';
 import { parseDottedVersion } from './tools.js';
 
+/** Where else to run, for a kernel without IPVS: doctor, modules and assert work in the lab. */
 const LAB_HINT = 'or run inside the lab, a VM with a real IPVS kernel: npx local-up lab -- <command>';
+/** For `up`: the lab has no container engine or network, so a cluster cannot run there. */
+export const UP_ELSEWHERE_HINT =
+  'or run up on a machine or VM whose kernel has IPVS (stock Debian and Ubuntu kernels ship it as modules), or choose KUBE_PROXY_MODE=nftables or iptables';
 
 /** What the SupportIPVSProxyMode gate means for this version, in words (the verdict comes from validate.ts). */
 function gateNote(version: Settings['kubeVersion']): string {
@@ -77,7 +81,8 @@ export function moduleStatuses(kernel: KernelFacts, scheduler: string): ModuleSt
   return requiredModules(kernel.release, scheduler).map((name) => classifyModule(name, kernel));
 }
 
-export function evaluateKernel(settings: Settings, kernel: KernelFacts | { readonly error: string }): Check[] {
+/** @param elsewhere the last resort a failing check's fix offers (doctor: the lab; up: another machine or mode). */
+export function evaluateKernel(settings: Settings, kernel: KernelFacts | { readonly error: string }, elsewhere: string = LAB_HINT): Check[] {
   if ('error' in kernel) {
     return [check('kernel.release', 'Kernel', 'fail', kernel.error, 'run doctor where /proc and /lib/modules can be read')];
   }
@@ -93,7 +98,7 @@ export function evaluateKernel(settings: Settings, kernel: KernelFacts | { reado
   } else if (support === false) {
     checks.push(allPresent
       ? check('kernel.modules-support', 'Loadable module support', 'pass', 'the kernel cannot load modules (CONFIG_MODULES is not set), but everything IPVS needs is built in')
-      : check('kernel.modules-support', 'Loadable module support', 'fail', 'the kernel cannot load modules (CONFIG_MODULES is not set, no /proc/modules)', `use a kernel with module support or with IPVS built in, ${LAB_HINT}`));
+      : check('kernel.modules-support', 'Loadable module support', 'fail', 'the kernel cannot load modules (CONFIG_MODULES is not set, no /proc/modules)', `use a kernel with module support or with IPVS built in, ${elsewhere}`));
   } else {
     checks.push(check('kernel.modules-support', 'Loadable module support', 'warn', 'cannot tell: no kernel config and no /proc/modules', null));
   }
@@ -101,7 +106,7 @@ export function evaluateKernel(settings: Settings, kernel: KernelFacts | { reado
   const ipvs = statuses.find((s) => s.name === 'ip_vs');
   if (ipvs !== undefined) {
     checks.push(ipvs.state === 'absent'
-      ? check('kernel.ipvs', 'IPVS in the kernel', 'fail', `no IPVS support: ${ipvs.evidence}`, `use a kernel built with CONFIG_IP_VS=y or =m (and its ip_vs_* schedulers), ${LAB_HINT}`)
+      ? check('kernel.ipvs', 'IPVS in the kernel', 'fail', `no IPVS support: ${ipvs.evidence}`, `use a kernel built with CONFIG_IP_VS=y or =m (and its ip_vs_* schedulers), ${elsewhere}`)
       : check('kernel.ipvs', 'IPVS in the kernel', 'pass', `ip_vs ${ipvs.evidence}`));
   }
 
@@ -122,23 +127,23 @@ export function evaluateKernel(settings: Settings, kernel: KernelFacts | { reado
         checks.push(check(`kernel.module.${status.name}`, title, 'warn', status.evidence, 'load it now with: local-up modules load (the kernel may also load it on demand)'));
         break;
       case 'absent':
-        checks.push(check(`kernel.module.${status.name}`, title, 'fail', `absent: ${status.evidence}`, moduleFix(status.name, settings.scheduler)));
+        checks.push(check(`kernel.module.${status.name}`, title, 'fail', `absent: ${status.evidence}`, moduleFix(status.name, settings.scheduler, elsewhere)));
         break;
     }
   }
 
   const ipSet = classifyModule('ip_set', kernel);
   checks.push(ipSet.state === 'absent'
-    ? check('kernel.ip_set', 'IP sets in the kernel (kube-proxy keeps KUBE-CLUSTER-IP and friends there)', 'fail', `absent: ${ipSet.evidence}`, `use a kernel with CONFIG_IP_SET (some cloud images ship it only in an extra modules package), ${LAB_HINT}`)
+    ? check('kernel.ip_set', 'IP sets in the kernel (kube-proxy keeps KUBE-CLUSTER-IP and friends there)', 'fail', `absent: ${ipSet.evidence}`, `use a kernel with CONFIG_IP_SET (some cloud images ship it only in an extra modules package), ${elsewhere}`)
     : check('kernel.ip_set', 'IP sets in the kernel (kube-proxy keeps KUBE-CLUSTER-IP and friends there)', 'pass', ipSet.state === 'loadable' ? `${ipSet.evidence}; loaded on demand when ipset first runs` : ipSet.evidence));
   return checks;
 }
 
-function moduleFix(name: string, scheduler: string): string {
+function moduleFix(name: string, scheduler: string, elsewhere: string): string {
   if (name === `ip_vs_${scheduler}` && !['rr', 'wrr', 'sh'].includes(scheduler)) {
     return `this kernel has no "${scheduler}" IPVS scheduler: choose another IPVS_SCHEDULER (rr is always built with IPVS), or use a newer kernel`;
   }
-  return `use a kernel that provides ${name} (built in or as a module), ${LAB_HINT}`;
+  return `use a kernel that provides ${name} (built in or as a module), ${elsewhere}`;
 }
 
 export interface Tools {

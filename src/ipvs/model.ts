@@ -88,13 +88,6 @@ export interface ExpectedVirtualServer {
   readonly kind: VirtualServerKind;
 }
 
-/** Canonical text of an IP address: IPv6 compressed and lower-case, no brackets. Non-IPs are returned as given. */
-export function canonicalAddress(text: string): string {
-  const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
-  if (isIP(bare) !== 6) return bare;
-  return new URL(`http://[${bare}]/`).hostname.slice(1, -1);
-}
-
 /** The key that identifies a virtual server: "TCP/10.96.0.1:443", "UDP/[fd00::a]:53", "FWM/256". */
 export function virtualServerKey(vs: { protocol: IpvsProtocol; address: string | null; port: number | null; fwmark?: number | null }): string {
   if (vs.protocol === 'FWM') return `FWM/${vs.fwmark ?? '?'}`;

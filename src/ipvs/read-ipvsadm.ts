@@ -4,7 +4,7 @@
 // layouts. Lines are split on runs of spaces, never cut at column positions:
 // long IPv6 addresses push the columns right, and trailing padding may be lost.
 import type { IpvsColumn, IpvsTable } from './model.js';
-import { canonicalAddress } from './model.js';
+import { canonicalAddress } from '../kube/ip.js';
 import type { ServiceDraft } from './read-common.js';
 import {
   KERNEL_FORWARD_METHODS,

@@ -2,7 +2,7 @@
 // ipvsadm-formats.md §4): `-A` lines for services, `-a` lines for real servers.
 // The format carries no connection counters, so those are null.
 import type { IpvsColumn, IpvsTable } from './model.js';
-import { canonicalAddress } from './model.js';
+import { canonicalAddress } from '../kube/ip.js';
 import type { ServiceDraft } from './read-common.js';
 import {
   UnknownCollector,

@@ -1,7 +1,6 @@
 // Small IP helpers for the Kubernetes readers, the expected-state model and the
 // diff: family, CIDR containment, loopback/link-local tests and a stable order.
 import { isIP } from 'node:net';
-import { canonicalAddress } from '../ipvs/model.js';
 import { parseCidr } from '../config/parsers.js';
 
 export type IpFamily = 4 | 6;
@@ -85,4 +84,9 @@ export function compareAddresses(a: string, b: string): number {
   return va < vb ? -1 : va > vb ? 1 : 0;
 }
 
-export { canonicalAddress };
+/** Canonical text of an IP address: IPv6 compressed and lower-case, no brackets. Non-IPs are returned as given. */
+export function canonicalAddress(text: string): string {
+  const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
+  if (isIP(bare) !== 6) return bare;
+  return new URL(`http://[${bare}]/`).hostname.slice(1, -1);
+}

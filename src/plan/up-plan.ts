@@ -1,13 +1,14 @@
-// The ordered plan `up` follows for a provider and mode, as data: `up --dry-run`
-// prints it, and `up` runs the same steps.
+// The ordered steps of `up` for a provider and mode, as data: `up` runs exactly
+// these (src/steps/up.ts gives each id its action) and `up --dry-run` prints them.
 import { formatKubeVersion } from '../config/kube-version.js';
 import type { Settings } from '../config/settings.js';
 import { ipvsModuleNames } from '../kernel/modules.js';
 
-export type PlanPhase = 'preflight' | 'modules' | 'cluster' | 'kube-proxy' | 'assertions' | 'summary';
+/** One id per action of `up`; src/steps/up.ts maps each to what it runs. */
+export type UpStepId = 'preflight' | 'modules' | 'create' | 'wait' | 'prove-mode' | 'assert';
 
 export interface PlanStep {
-  readonly phase: PlanPhase;
+  readonly id: UpStepId;
   readonly title: string;
   /** What the step will do, precisely enough to check before anything runs. */
   readonly details: readonly string[];
@@ -21,82 +22,89 @@ export interface UpPlan {
 }
 
 /**
+ * The steps `up` runs, in order. Steps that do not apply to the mode are left out (not skipped), so
+ * the list is exactly what runs; only a reused cluster (--reuse, known at run time) skips `create`.
  * @param providerCreate the provider's own account of its create step (Provider.describeCreate:
  * the exact command line and generated config); a generic description when absent.
  */
 export function planUp(settings: Settings, providerCreate?: readonly string[]): UpPlan {
   const ipvs = settings.proxyMode === 'ipvs';
+  const kind = settings.provider === 'kind';
   const v = formatKubeVersion(settings.kubeVersion);
   const steps: PlanStep[] = [];
 
   steps.push({
-    phase: 'preflight',
-    title: 'Preflight checks',
+    id: 'preflight',
+    title: `Preflight (${settings.provider}, KUBE_PROXY_MODE=${settings.proxyMode})`,
     details: [
-      `doctor's checks for provider ${settings.provider}${ipvs ? ', including every kernel. check (IPVS must work on this kernel)' : ' (kernel IPVS checks are informational outside ipvs mode)'}`,
       `settings: KUBE_PROXY_MODE=${settings.proxyMode}, KUBE_VERSION=${v}, CLUSTER_NAME=${settings.clusterName}`,
+      ipvs ? "doctor's mode and kernel checks: every one must pass (IPVS must work on this kernel)" : "doctor's mode checks (kernel IPVS checks are informational outside ipvs mode)",
+      `the ${settings.provider} provider's checks (${kind ? `container engine, kubectl, kind: installed into TOOLS_DIR when missing (KIND_AUTO_INSTALL=${settings.kindAutoInstall})` : 'binaries and their versions, containerd, CNI, ports, privileges'})`,
+      `an existing cluster named "${settings.clusterName}" is an error unless --reuse`,
     ],
   });
   if (ipvs) {
     steps.push({
-      phase: 'modules',
+      id: 'modules',
       title: 'Load the IPVS kernel modules on this host',
       details: [
         `${ipvsModuleNames(settings.scheduler).join(', ')}, and nf_conntrack (nf_conntrack_ipv4 before Linux 4.19), as \`local-up modules load\` does`,
-        settings.provider === 'kind' ? 'kind nodes are containers that share this kernel, so the modules must be loaded here' : 'kube-proxy runs on this host and uses this kernel',
-      ],
-    });
-  }
-  if (settings.provider === 'kind') {
-    steps.push({
-      phase: 'cluster',
-      title: `Create the kind cluster "${settings.clusterName}"`,
-      details: [
-        ...(providerCreate ?? [`kind create cluster --name ${settings.clusterName} --kubeconfig ${settings.kubeconfigOut} --config <generated>`]),
-        `1 control-plane node and ${settings.kindWorkers} worker(s), Kubernetes ${v}, networking.kubeProxyMode: ${settings.proxyMode}`,
-        `service subnet ${settings.serviceCidr}, pod subnet ${settings.clusterCidr}, IP family ${settings.ipFamily}`,
-      ],
-    });
-  } else {
-    steps.push({
-      phase: 'cluster',
-      title: 'Start the control plane and kubelet as host processes',
-      details: providerCreate ?? [
-        'etcd → kube-apiserver → kube-controller-manager → kube-scheduler → kubelet on containerd, each waiting for real readiness',
-        `service range ${settings.serviceCidr}, logs in ${settings.logDir}`,
+        kind ? 'kind nodes are containers that share this kernel, so the modules must be loaded here' : 'kube-proxy runs on this host and uses this kernel',
       ],
     });
   }
   steps.push({
-    phase: 'kube-proxy',
-    title: `Start kube-proxy in ${settings.proxyMode} mode and prove the mode`,
+    id: 'create',
+    title: `Create the ${settings.provider} cluster "${settings.clusterName}"`,
+    details: kind
+      ? [
+          ...(providerCreate ?? [`kind create cluster --name ${settings.clusterName} --kubeconfig ${settings.kubeconfigOut} --config <generated>`]),
+          `1 control-plane node and ${settings.kindWorkers} worker(s), Kubernetes ${v}, networking.kubeProxyMode: ${settings.proxyMode}`,
+          `service subnet ${settings.serviceCidr}, pod subnet ${settings.clusterCidr}, IP family ${settings.ipFamily}`,
+        ]
+      : (providerCreate ?? [
+          'etcd → kube-apiserver → kube-controller-manager → kube-scheduler → kubelet → kube-proxy on containerd, each waiting for real readiness (kube-proxy: /healthz)',
+          `service range ${settings.serviceCidr}, logs in ${settings.logDir}`,
+        ]),
+  });
+  steps.push({
+    id: 'wait',
+    title: 'Wait for kube-proxy on every node and CoreDNS',
     details: [
-      settings.provider === 'kind' ? 'wait for the kube-proxy DaemonSet rollout and CoreDNS' : 'start kube-proxy with the generated KubeProxyConfiguration; wait for /healthz on 10256',
-      `kube-proxy's /proxyMode (port 10249) must answer "${settings.proxyMode}" on every node`,
-      ...(ipvs ? [`ipvs: scheduler ${settings.scheduler}, strictARP ${settings.strictArp}`] : []),
+      kind
+        ? `the kube-proxy DaemonSet rolled out and the CoreDNS Deployment available (READY_TIMEOUT=${settings.readyTimeout}s)`
+        : `kube-proxy's /healthz still answers, CoreDNS available${ipvs ? ", and this host's IPVS table holds the kubernetes and kube-dns virtual servers" : ''} (READY_TIMEOUT=${settings.readyTimeout}s)`,
     ],
   });
   steps.push({
-    phase: 'assertions',
-    title: ipvs ? 'Assert the IPVS table on every node' : 'IPVS assertions',
-    details: ipvs
-      ? ['read /proc/net/ip_vs and the kube-ipvs0 addresses on every node', 'compare them with what kube-proxy must program for every Service and EndpointSlice; any difference fails `up`']
-      : [`skipped: KUBE_PROXY_MODE=${settings.proxyMode}`],
+    id: 'prove-mode',
+    title: `Prove kube-proxy runs in ${settings.proxyMode} mode on every node`,
+    details: [
+      `the configured mode (${kind ? 'ConfigMap kube-system/kube-proxy' : "kube-proxy's configuration file"}) and kube-proxy's /proxyMode (port ${kind ? 10249 : settings.kubeProxyMetricsPort}) on every node must say "${settings.proxyMode}"`,
+      ...(ipvs ? [`ipvs: scheduler ${settings.scheduler}, strictARP ${settings.strictArp}`] : []),
+    ],
   });
-  steps.push({
-    phase: 'summary',
-    title: 'Summary',
-    details: [`kubeconfig ${settings.kubeconfigOut} (export KUBECONFIG=${settings.kubeconfigOut})`, `logs in ${settings.logDir}`, 'tear down with: npm run down'],
-  });
+  if (ipvs) {
+    steps.push({
+      id: 'assert',
+      title: 'Assert the IPVS table on every node',
+      details: ['read /proc/net/ip_vs and the kube-ipvs0 addresses on every node', 'compare them with what kube-proxy must program for every Service and EndpointSlice; any difference fails `up`'],
+    });
+  }
   return { provider: settings.provider, mode: settings.proxyMode, kubeVersion: v, steps };
 }
 
-export function renderPlan(plan: UpPlan): string {
+export function renderPlan(plan: UpPlan, settings: Pick<Settings, 'kubeconfigOut' | 'logDir'>): string {
   const lines = [`Plan for \`up\`: provider ${plan.provider}, KUBE_PROXY_MODE=${plan.mode}, Kubernetes ${plan.kubeVersion}`, ''];
   plan.steps.forEach((step, i) => {
-    lines.push(`${i + 1}. [${step.phase}] ${step.title}`);
+    lines.push(`${i + 1}. ${step.title}`);
     for (const detail of step.details) lines.push(`     ${detail}`);
   });
-  lines.push('', 'Dry run: nothing was started, loaded or written.');
+  if (plan.mode !== 'ipvs') lines.push('', `No IPVS module loading or IPVS assertions: KUBE_PROXY_MODE=${plan.mode}.`);
+  lines.push(
+    '',
+    `Then up prints the kubeconfig (export KUBECONFIG=${settings.kubeconfigOut}), the mode per node, the logs (${settings.logDir}) and how to tear down.`,
+    'Dry run: nothing was started, loaded or written.',
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -64,7 +64,20 @@ export interface ConfiguredMode {
   readonly source: string;
 }
 
-export interface Provider {
+/**
+ * What preflight() found for one `up` run (kind: the tools; local: the binaries and the plan),
+ * handed explicitly to create() and the run's later steps. Opaque to the orchestrator, which only
+ * carries it; each provider gives it its own type.
+ */
+export type ProviderSession = object;
+
+export interface Preflight<S extends ProviderSession = ProviderSession> {
+  /** The provider's checks; any 'fail' stops `up` before anything is created. */
+  readonly checks: readonly Check[];
+  readonly session: S;
+}
+
+export interface Provider<S extends ProviderSession = ProviderSession> {
   readonly name: ProviderName;
 
   /** What `doctor` shows for this provider: read-only checks (nothing installed, created or written). */
@@ -74,8 +87,9 @@ export interface Provider {
    * The provider's doctor checks (tools, container engine), ids starting with "provider.".
    * May make missing tools available when settings allow (kind: KIND_AUTO_INSTALL) and say so
    * through ctx.progress. Any 'fail' stops `up` with exit 3 before anything is created.
+   * The session it returns goes to create(), waitReady() and destroy() of the same run.
    */
-  preflight(ctx: ProviderContext): Promise<readonly Check[]>;
+  preflight(ctx: ProviderContext): Promise<Preflight<S>>;
 
   /** For `up --dry-run`: the exact commands and files create() would use, touching nothing. */
   describeCreate(ctx: Omit<ProviderContext, 'runner' | 'signal' | 'log'>): readonly string[];
@@ -89,13 +103,13 @@ export interface Provider {
    * unless --retain. `record` persists partial details as soon as something exists (pids, names),
    * so that destroy() can find it even after a crash.
    */
-  create(ctx: ProviderContext, record: (details: ProviderDetails) => Promise<void>): Promise<ProviderDetails>;
+  create(ctx: ProviderContext, session: S, record: (details: ProviderDetails) => Promise<void>): Promise<ProviderDetails>;
 
   /**
    * Waits until kube-proxy runs on every node and cluster DNS is available, within
    * ctx.settings.readyTimeout seconds. On timeout: a LocalUpError naming kube-proxy with its log tail.
    */
-  waitReady(ctx: ProviderContext, state: ClusterState): Promise<void>;
+  waitReady(ctx: ProviderContext, state: ClusterState, session: S): Promise<void>;
 
   /** kube-proxy's mode as configured by this provider (compared with /proxyMode on each node). */
   configuredMode(ctx: ProviderContext, state: ClusterState): Promise<ConfiguredMode>;
@@ -106,8 +120,9 @@ export interface Provider {
   /**
    * Deletes what the state names (or, with state null, the cluster named ctx.settings.clusterName).
    * Idempotent: 'absent' when nothing was there. Never touches anything it did not create.
+   * `session`: this run's, when a failed `up` cleans up after itself (none for `down`).
    */
-  destroy(ctx: ProviderContext, state: ClusterState | null): Promise<'deleted' | 'absent'>;
+  destroy(ctx: ProviderContext, state: ClusterState | null, session?: S): Promise<'deleted' | 'absent'>;
 
   /**
    * Writes the provider's logs into `dir` (kind: `kind export logs`; per node: the kube-proxy log and
@@ -122,7 +137,7 @@ export interface Provider {
    * `signal` aborts (Ctrl-C; the cluster is stopped, then 'interrupted') or a component dies (the
    * cluster is stopped and the error names the component, with its log tail).
    */
-  supervise?(ctx: ProviderContext, state: ClusterState, signal: AbortSignal): Promise<'interrupted'>;
+  supervise?(ctx: ProviderContext, state: ClusterState, signal: AbortSignal, session?: S): Promise<'interrupted'>;
 }
 
 /** The module each provider lives in, and the name of its exported Provider. */

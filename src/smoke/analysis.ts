@@ -2,7 +2,8 @@
 // functions judge answers gathered in a cluster (through the client pod) and in
 // the lab (from the VM): they only see backend names, counts and IPVS tables.
 import type { IpvsTable } from '../ipvs/model.js';
-import { canonicalAddress, hostPort, virtualServerKey } from '../ipvs/model.js';
+import { canonicalAddress } from '../kube/ip.js';
+import { hostPort, virtualServerKey } from '../ipvs/model.js';
 import type { DialResult } from './dial.js';
 
 /**

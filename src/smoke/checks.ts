@@ -3,7 +3,7 @@
 // netexec /dial, or this machine) and a TableSource per node (a node's
 // /proc/net/ip_vs through its Host). Each returns an outcome with its evidence.
 import type { IpvsTable } from '../ipvs/model.js';
-import { pollUntil } from '../steps/wait.js';
+import { pollUntil } from '../exec/wait.js';
 import type { DestinationState, SpreadExpectation, SpreadVerdict } from './analysis.js';
 import { findRemovedDestinations, judgeAnswers, judgeSpread } from './analysis.js';
 import type { DialRequest, DialResult, Dialer } from './dial.js';

@@ -4,7 +4,7 @@
 import { formatKubeVersion } from '../config/kube-version.js';
 import type { ResolvedSettings } from '../config/resolve.js';
 import type { Settings } from '../config/settings.js';
-import type { Io } from '../cli/io.js';
+import type { Io } from '../io/io.js';
 import type { Host } from '../exec/host.js';
 import { tail } from '../exec/runner.js';
 import type { IpFamily } from '../kube/ip.js';

@@ -2,8 +2,8 @@
 // Idempotent: no cluster is "nothing to delete", exit 0. A cluster of the
 // default name that kube-local-up has no record of is left alone.
 import type { ResolvedSettings } from '../config/resolve.js';
-import type { Io } from '../cli/io.js';
-import { withProgress } from '../cli/progress.js';
+import type { Io } from '../io/io.js';
+import { withProgress } from './progress.js';
 import { ExitCode, isLocalUpError } from '../errors.js';
 import { discardLog, openRunLog } from '../log/run-log.js';
 import { loadProvider } from '../providers/provider.js';

@@ -5,8 +5,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ResolvedSettings } from '../config/resolve.js';
-import type { Io } from '../cli/io.js';
-import { withProgress } from '../cli/progress.js';
+import type { Io } from '../io/io.js';
+import { withProgress } from './progress.js';
 import { ExitCode, usageError } from '../errors.js';
 import { tail } from '../exec/runner.js';
 import { KUBE_IPVS0, PROC_IP_VS, parseIpAddrOneline } from '../ipvs/live.js';

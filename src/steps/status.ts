@@ -2,8 +2,8 @@
 // kube-proxy mode and a fresh IPVS assertion summary. Exit 0 when everything
 // holds (or nothing is recorded), 1 when something recorded is wrong.
 import type { ResolvedSettings } from '../config/resolve.js';
-import type { Io } from '../cli/io.js';
-import { jsonText, table } from '../cli/output.js';
+import type { Io } from '../io/io.js';
+import { jsonText, table } from '../io/output.js';
 import { ExitCode, isLocalUpError } from '../errors.js';
 import type { NodeCheck } from '../ipvs/diff.js';
 import { ipvsCheckJson } from '../ipvs/report.js';

@@ -1,15 +1,16 @@
-// `up` for every provider: preflight → modules → create → wait for kube-proxy
-// and CoreDNS → prove the mode on every node → IPVS assertions → summary.
+// `up` for every provider: the steps of its plan (src/plan/up-plan.ts: preflight
+// → modules → create → wait for kube-proxy and CoreDNS → prove the mode on every
+// node → IPVS assertions), then the summary. `up --dry-run` prints the same plan.
 // A failed or interrupted run deletes what it created (unless --retain), and a
 // state file records what exists so `down`, `status` and `logs` find it.
 import { join } from 'node:path';
 import { formatKubeVersion } from '../config/kube-version.js';
 import type { ResolvedSettings } from '../config/resolve.js';
-import type { Io } from '../cli/io.js';
-import { runSteps } from '../cli/progress.js';
-import type { Step } from '../cli/progress.js';
+import type { Io } from '../io/io.js';
+import { runSteps } from './progress.js';
+import type { Step } from './progress.js';
 import type { Check } from '../doctor/check.js';
-import { evaluateKernel, evaluateMode, moduleStatuses } from '../doctor/evaluate.js';
+import { UP_ELSEWHERE_HINT, evaluateKernel, evaluateMode, moduleStatuses } from '../doctor/evaluate.js';
 import { readKernelFacts } from '../doctor/gather.js';
 import { ExitCode, LocalUpError, formatError, isLocalUpError, unavailableError, usageError } from '../errors.js';
 import { LocalHost } from '../exec/host.js';
@@ -18,8 +19,10 @@ import { formatIpvsReport } from '../ipvs/report.js';
 import { loadModules } from '../kernel/load.js';
 import type { RunLog } from '../log/run-log.js';
 import { openRunLog } from '../log/run-log.js';
-import type { ClusterNode, Provider, ProviderContext } from '../providers/provider.js';
+import type { ClusterNode, Provider, ProviderContext, ProviderSession } from '../providers/provider.js';
 import { loadProvider } from '../providers/provider.js';
+import type { UpStepId } from '../plan/up-plan.js';
+import { planUp } from '../plan/up-plan.js';
 import type { ClusterState } from '../state/state-file.js';
 import { readClusterState, removeClusterState, writeClusterState } from '../state/state-file.js';
 import type { ModeProof } from './cluster.js';
@@ -44,6 +47,8 @@ export type UpPhase = 'creating' | 'ready' | 'reused';
 
 interface UpRun {
   provider: Provider;
+  /** What the provider's preflight found, for its create() and the later steps (see Provider.preflight). */
+  session: ProviderSession | null;
   state: ClusterState | null;
   /** create() was called: cleanup must call destroy(). */
   createStarted: boolean;
@@ -54,15 +59,18 @@ interface UpRun {
   preflightNotes: string[];
 }
 
-/** Runs `up`; returns the exit code (0) or throws a LocalUpError (1, 2, 3, 130). */
-export async function runUp(io: Io, resolved: ResolvedSettings, options: UpOptions): Promise<number> {
+/**
+ * Runs `up`; returns the exit code (0) or throws a LocalUpError (1, 2, 3, 130).
+ * @param provider defaults to CLUSTER_PROVIDER's (tests pass a stand-in).
+ */
+export async function runUp(io: Io, resolved: ResolvedSettings, options: UpOptions, provider?: Provider): Promise<number> {
   const s = resolved.values;
   const ipvs = s.proxyMode === 'ipvs';
   const log = openRunLog(s.logDir, 'up');
   log.write(`local-up up: cluster ${s.clusterName}, provider ${s.provider}, KUBE_PROXY_MODE=${s.proxyMode}, Kubernetes ${formatKubeVersion(s.kubeVersion)}`);
   const base = { io, resolved, log, retain: options.retain };
   const ctxFor = (progress: (line: string) => void): ProviderContext => providerContext({ ...base, progress: (line) => (log.write(line), progress(line)) });
-  const run: UpRun = { provider: await loadProvider(s.provider), state: null, createStarted: false, reusing: false, nodes: [], modes: null, checks: [], preflightNotes: [] };
+  const run: UpRun = { provider: provider ?? (await loadProvider(s.provider)), session: null, state: null, createStarted: false, reusing: false, nodes: [], modes: null, checks: [], preflightNotes: [] };
   const kernelHost = new LocalHost(io.runner, s.hostRoot);
   const saveState = async (details: Readonly<Record<string, unknown>>, phase: UpPhase) => {
     const previous = run.state;
@@ -70,15 +78,20 @@ export async function runUp(io: Io, resolved: ResolvedSettings, options: UpOptio
     await writeClusterState(s.stateDir, run.state);
   };
 
-  const steps: Step<UpRun>[] = [
-    {
-      title: `Preflight (${s.provider}, KUBE_PROXY_MODE=${s.proxyMode})`,
+  // What each step of the plan does; the plan (src/plan/up-plan.ts) says which run, in which order, under which title.
+  const actions: Readonly<Record<UpStepId, Omit<Step<UpRun>, 'title'>>> = {
+    preflight: {
       run: async (r, progress) => {
         const ctx = ctxFor(progress);
         requireNoFailures(evaluateMode(s), ExitCode.usage, 'the settings cannot run', 'change the settings named above (`local-up doctor` explains each)');
-        const kernel = evaluateKernel(s, await readKernelFacts(kernelHost));
-        if (ipvs) requireNoFailures(kernel, ExitCode.unavailable, `this kernel (${kernelHost.description}) cannot run kube-proxy in IPVS mode`, 'kind nodes share this kernel; `local-up doctor` shows every check');
-        const providerChecks = await r.provider.preflight(ctx);
+        const kernel = evaluateKernel(s, await readKernelFacts(kernelHost), UP_ELSEWHERE_HINT);
+        if (ipvs) {
+          const whose = s.provider === 'kind' ? 'kind nodes share this kernel' : 'kube-proxy runs on this kernel';
+          requireNoFailures(kernel, ExitCode.unavailable, `this kernel (${kernelHost.description}) cannot run kube-proxy in IPVS mode`, `${whose}: run up where the kernel has IPVS, or choose KUBE_PROXY_MODE=nftables; \`local-up doctor\` shows every check`);
+        }
+        const preflight = await r.provider.preflight(ctx);
+        r.session = preflight.session;
+        const providerChecks = preflight.checks;
         requireNoFailures(providerChecks, ExitCode.unavailable, `the ${s.provider} provider cannot run here`, 'fix the checks above (`local-up doctor` shows them all); nothing was created');
         for (const c of [...kernel, ...providerChecks].filter((c) => c.status === 'warn')) r.preflightNotes.push(`${c.title}: ${c.detail}`);
         r.preflightNotes.forEach((note) => progress(`warning: ${note}`));
@@ -98,9 +111,7 @@ export async function runUp(io: Io, resolved: ResolvedSettings, options: UpOptio
         }
       },
     },
-    {
-      title: 'Load the IPVS kernel modules on this host',
-      skip: () => (!ipvs ? `KUBE_PROXY_MODE=${s.proxyMode}` : false),
+    modules: {
       run: async (_r, progress) => {
         const facts = await readKernelFacts(kernelHost);
         if ('error' in facts) throw unavailableError(facts.error);
@@ -116,23 +127,20 @@ export async function runUp(io: Io, resolved: ResolvedSettings, options: UpOptio
         progress(`loaded ${result.loaded.join(', ')}`);
       },
     },
-    {
-      title: `Create the ${s.provider} cluster "${s.clusterName}"`,
+    create: {
       skip: (r) => (r.reusing ? 'reusing the existing cluster (--reuse)' : false),
       run: async (r, progress) => {
         const ctx = ctxFor(progress);
         await saveState({}, 'creating');
         r.createStarted = true;
-        const details = await r.provider.create(ctx, (partial) => saveState(partial, 'creating'));
+        const details = await r.provider.create(ctx, requireSession(r), (partial) => saveState(partial, 'creating'));
         await saveState(details, 'ready');
       },
     },
-    {
-      title: 'Wait for kube-proxy on every node and CoreDNS',
-      run: async (r, progress) => r.provider.waitReady(ctxFor(progress), requireState(r)),
+    wait: {
+      run: async (r, progress) => r.provider.waitReady(ctxFor(progress), requireState(r), requireSession(r)),
     },
-    {
-      title: `Prove kube-proxy runs in ${s.proxyMode} mode on every node`,
+    'prove-mode': {
       run: async (r, progress) => {
         const ctx = ctxFor(progress);
         const state = requireState(r);
@@ -147,9 +155,7 @@ export async function runUp(io: Io, resolved: ResolvedSettings, options: UpOptio
         }
       },
     },
-    {
-      title: 'Assert the IPVS table on every node',
-      skip: () => (!ipvs ? `KUBE_PROXY_MODE=${s.proxyMode}` : false),
+    assert: {
       run: async (r, progress) => {
         const kubectl = kubectlForState(io, requireState(r).kubeconfig, log);
         r.checks = await assertNodes(kubectl, r.nodes, assertOptionsOf(s), (node) => progress(`reading ${node}`));
@@ -166,7 +172,8 @@ export async function runUp(io: Io, resolved: ResolvedSettings, options: UpOptio
         }
       },
     },
-  ];
+  };
+  const steps: Step<UpRun>[] = planUp(s).steps.map((step) => ({ title: step.title, ...actions[step.id] }));
 
   try {
     await runSteps(io, steps, run);
@@ -185,7 +192,7 @@ export async function runUp(io: Io, resolved: ResolvedSettings, options: UpOptio
   // supervise() stops the cluster when it returns or throws; the record of it goes with it.
   let outcome: 'interrupted';
   try {
-    outcome = await supervise.call(run.provider, ctxFor((line) => io.err(`${line}\n`)), run.state, io.signal);
+    outcome = await supervise.call(run.provider, ctxFor((line) => io.err(`${line}\n`)), run.state, io.signal, run.session ?? undefined);
   } catch (error) {
     await removeClusterState(s.stateDir, s.clusterName);
     throw withLog(error, log);
@@ -201,6 +208,11 @@ function requireNoFailures(checks: readonly Check[], code: (typeof ExitCode)[key
     details: failed.map((c) => `FAIL ${c.id}: ${c.title}: ${c.detail}${c.fix === null ? '' : `\n     fix: ${c.fix}`}`).join('\n'),
     hint,
   });
+}
+
+function requireSession(run: UpRun): ProviderSession {
+  if (run.session === null) throw new Error('up: no provider session after the preflight step');
+  return run.session;
 }
 
 function requireState(run: UpRun): ClusterState {
@@ -229,7 +241,7 @@ async function cleanUpAfterFailure(io: Io, resolved: ResolvedSettings, log: RunL
   }
   io.err(`cleaning up: deleting the ${s.provider} cluster "${s.clusterName}" this run created (--retain keeps it)\n`);
   try {
-    await run.provider.destroy(ctx, run.state);
+    await run.provider.destroy(ctx, run.state, run.session ?? undefined);
     await removeClusterState(s.stateDir, s.clusterName);
     log.write('cleanup: done');
   } catch (error) {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCommandLine } from '../../src/cli/main.js';
-import type { Io } from '../../src/cli/io.js';
+import type { Io } from '../../src/io/io.js';
 import { formatError, isLocalUpError } from '../../src/errors.js';
 import type { Runner } from '../../src/exec/runner.js';
 import { FakeRunner } from './fake-runner.js';
@@ -39,8 +39,8 @@ export interface InProcessOptions {
   interactive?: boolean;
 }
 
-/** Runs the CLI in this process, the way main() does, and captures everything. */
-export async function runInProcess(argv: readonly string[], options: InProcessOptions = {}): Promise<CliResult> {
+/** An Io like main()'s, whose output is captured (for calling a command's library function directly). */
+export function captureIo(options: InProcessOptions = {}): { io: Io; stdout: () => string; stderr: () => string } {
   let stdout = '';
   let stderr = '';
   const io: Io = {
@@ -55,11 +55,21 @@ export async function runInProcess(argv: readonly string[], options: InProcessOp
     runner: options.runner ?? new FakeRunner([]),
     projectRoot: options.projectRoot ?? tempDir('local-up-project-'),
   };
+  return { io, stdout: () => stdout, stderr: () => stderr };
+}
+
+/** Runs the CLI in this process, the way main() does, and captures everything. */
+export async function runInProcess(argv: readonly string[], options: InProcessOptions = {}): Promise<CliResult> {
+  return captured(captureIo(options), (io) => runCommandLine(argv, io));
+}
+
+/** Runs `work` (a command's library function) the way main() would, turning a LocalUpError into its exit code and message. */
+export async function captured(capture: ReturnType<typeof captureIo>, work: (io: Io) => Promise<number>): Promise<CliResult> {
   try {
-    return { code: await runCommandLine(argv, io), stdout, stderr };
+    return { code: await work(capture.io), stdout: capture.stdout(), stderr: capture.stderr() };
   } catch (error) {
     if (!isLocalUpError(error)) throw error;
-    return { code: error.exitCode, stdout, stderr: `${stderr}${formatError(error)}\n` };
+    return { code: error.exitCode, stdout: capture.stdout(), stderr: `${capture.stderr()}${formatError(error)}\n` };
   }
 }
 

@@ -124,6 +124,22 @@ export function ipvsKernelRoot(): string {
   return root;
 }
 
+/** A root with a kernel built without IPVS (a recorded Firecracker guest kernel: `# CONFIG_IP_VS is not set`). */
+export function noIpvsKernelRoot(): string {
+  const root = tempDir('local-up-hostroot-');
+  const d = join(KERNEL_FIXTURES, 'dev-6.18.44-fc');
+  const read = (name: string) => readFileSync(join(d, name), 'utf8');
+  const release = read('osrelease').trim();
+  const put = (path: string, text: string) => {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  };
+  put('proc/sys/kernel/osrelease', `${release}\n`);
+  put(`boot/config-${release}`, read('config.subset'));
+  for (const name of read('sys-module').split('\n').filter((l) => l !== '')) mkdirSync(join(root, 'sys', 'module', name), { recursive: true });
+  return root;
+}
+
 export interface StandInEnvOptions {
   tools?: readonly StandInTool[];
   hostRoot?: string;

@@ -20,8 +20,8 @@ import { readClusterState } from '../../state/state-file.js';
 import { assertOptionsOf, kubectlForState, providerContext } from '../../steps/cluster.js';
 import { flagOption, stringOption } from '../args.js';
 import type { ParsedCommandLine } from '../args.js';
-import type { Io } from '../io.js';
-import { jsonText } from '../output.js';
+import type { Io } from '../../io/io.js';
+import { jsonText } from '../../io/output.js';
 import { familiesFor } from './ipvs-expect.js';
 import { writeJunit } from './junit-file.js';
 

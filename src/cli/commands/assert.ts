@@ -13,8 +13,8 @@ import { DEFAULT_NODE_POD_IMAGE, NODE_POD_NAMESPACE } from '../../kube/node-pod-
 import { flagOption, listOption, settingsFor, stringOption } from '../args.js';
 import type { ParsedValues } from '../args.js';
 import type { CommandModule } from '../command.js';
-import type { Io } from '../io.js';
-import { jsonText } from '../output.js';
+import type { Io } from '../../io/io.js';
+import { jsonText } from '../../io/output.js';
 import { writeJunit } from './junit-file.js';
 import { NODE_OPTIONS, familiesFor, nodeArguments, readClusterFiles, readInputFile } from './ipvs-expect.js';
 

@@ -2,7 +2,7 @@
 // resolved settings into planner input and prints YAML to stdout, warnings to
 // stderr (so stdout stays a valid YAML stream).
 import { renderYamlDocuments } from '../../kubeproxy/render.js';
-import type { Io } from '../io.js';
+import type { Io } from '../../io/io.js';
 
 export function printWarnings(io: Io, warnings: readonly string[]): void {
   for (const warning of warnings) io.err(`warning: ${warning}\n`);

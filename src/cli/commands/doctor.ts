@@ -9,8 +9,8 @@ import { providerContext } from '../../steps/cluster.js';
 import { LocalHost } from '../../exec/host.js';
 import { flagOption, settingsFor } from '../args.js';
 import type { CommandModule } from '../command.js';
-import { jsonText } from '../output.js';
-import { withProgress } from '../progress.js';
+import { jsonText } from '../../io/output.js';
+import { withProgress } from '../../steps/progress.js';
 
 export const command: CommandModule = {
   usage: '[--json] [setting flags]',

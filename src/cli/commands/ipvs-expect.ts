@@ -15,8 +15,8 @@ import { hostPort } from '../../ipvs/model.js';
 import type { OptionSpecs, ParsedValues } from '../args.js';
 import { flagOption, listOption, settingsFor, stringOption } from '../args.js';
 import type { CommandModule } from '../command.js';
-import type { Io } from '../io.js';
-import { jsonText } from '../output.js';
+import type { Io } from '../../io/io.js';
+import { jsonText } from '../../io/output.js';
 
 /** Options shared by `ipvs expect` and `assert`: where the cluster comes from and which node to model. */
 export const NODE_OPTIONS: OptionSpecs = {

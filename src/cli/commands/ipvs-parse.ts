@@ -10,7 +10,7 @@ import { ipvsFormatOption, readIpvsText } from '../../ipvs/read.js';
 import { flagOption, stringOption } from '../args.js';
 import { readStreamCapped, readTextFileCapped } from '../read-input.js';
 import type { CommandModule } from '../command.js';
-import type { Io } from '../io.js';
+import type { Io } from '../../io/io.js';
 
 /** Where the kernel shows the table; missing means IPVS is not loaded, not a typo. */
 const PROC_IP_VS = '/proc/net/ip_vs';

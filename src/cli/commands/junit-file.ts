@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { usageError } from '../../errors.js';
-import type { Io } from '../io.js';
+import type { Io } from '../../io/io.js';
 
 export function writeJunit(io: Io, file: string, xml: string): void {
   try {

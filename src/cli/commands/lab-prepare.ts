@@ -2,7 +2,7 @@ import { ExitCode } from '../../errors.js';
 import { prepareLab } from '../../lab/index.js';
 import { flagOption, settingsFor } from '../args.js';
 import type { CommandModule } from '../command.js';
-import { jsonText } from '../output.js';
+import { jsonText } from '../../io/output.js';
 
 const megabytes = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 

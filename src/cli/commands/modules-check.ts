@@ -4,7 +4,7 @@ import { requiredModules, classifyModule } from '../../kernel/modules.js';
 import { probeKernel } from '../../kernel/probe.js';
 import { flagOption, settingsFor } from '../args.js';
 import type { CommandModule } from '../command.js';
-import { jsonText, table } from '../output.js';
+import { jsonText, table } from '../../io/output.js';
 
 export const command: CommandModule = {
   usage: '[--json] [setting flags]',

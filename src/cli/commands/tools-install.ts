@@ -7,8 +7,8 @@ import { buildKind, installEtcd, installKubernetes, readInstalledSet } from '../
 import { DEFAULT_ETCD_MIN_VERSION } from '../../providers/local/binaries.js';
 import { flagOption, settingsFor, stringOption } from '../args.js';
 import type { CommandModule } from '../command.js';
-import type { Io } from '../io.js';
-import { runSteps } from '../progress.js';
+import type { Io } from '../../io/io.js';
+import { runSteps } from '../../steps/progress.js';
 
 const TOOLS = ['kubernetes', 'etcd', 'kind'] as const;
 

@@ -3,7 +3,7 @@ import { locateKind } from '../../providers/kind/tools.js';
 import { listInstalled } from '../../tools/install.js';
 import { flagOption, settingsFor } from '../args.js';
 import type { CommandModule } from '../command.js';
-import { jsonText, table } from '../output.js';
+import { jsonText, table } from '../../io/output.js';
 
 export const command: CommandModule = {
   usage: '[--json] [setting flags]',

@@ -6,7 +6,7 @@ import { providerContext } from '../../steps/cluster.js';
 import { runUp } from '../../steps/up.js';
 import { flagOption, STATE_PATHS, settingsFor } from '../args.js';
 import type { CommandModule } from '../command.js';
-import { jsonText } from '../output.js';
+import { jsonText } from '../../io/output.js';
 
 export const command: CommandModule = {
   usage: '[--dry-run [--json]] [--retain] [--reuse] [--detach] [setting flags]',
@@ -59,7 +59,7 @@ component's command line in order) and touch nothing.`,
         if (!isLocalUpError(error) || error.exitCode !== ExitCode.unavailable) throw error;
       }
       const plan = planUp(resolved.values, create);
-      io.out(flagOption(values, 'json') ? jsonText(plan) : renderPlan(plan));
+      io.out(flagOption(values, 'json') ? jsonText(plan) : renderPlan(plan, resolved.values));
       return ExitCode.ok;
     }
     return runUp(io, resolved, { retain, reuse: flagOption(values, 'reuse'), detach: flagOption(values, 'detach') });

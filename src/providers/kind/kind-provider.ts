@@ -5,10 +5,9 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import YAML from 'yaml';
-import type { Settings } from '../../config/settings.js';
 import type { Check } from '../../doctor/check.js';
 import { check } from '../../doctor/check.js';
-import { evaluateProvider, gatherKindFacts } from '../../doctor/provider.js';
+import { evaluateProvider, gatherKindFacts } from './checks.js';
 import { ExitCode, LocalUpError, isLocalUpError, unavailableError } from '../../errors.js';
 import { CommandHost } from '../../exec/host.js';
 import type { RunResult } from '../../exec/runner.js';
@@ -19,7 +18,7 @@ import { Kubectl, findKubectl, isDaemonSetRolledOut, isDeploymentAvailable, kube
 import type { KindConfigPlan } from '../../kubeproxy/kind-config.js';
 import { planKindConfigFor } from '../../kubeproxy/kind-config.js';
 import type { ClusterState } from '../../state/state-file.js';
-import { pollUntil, interrupted } from '../../steps/wait.js';
+import { pollUntil, interrupted } from '../../exec/wait.js';
 import type { ClusterNode, ConfiguredMode, Provider, ProviderContext } from '../provider.js';
 import { createClusterArgs, deleteClusterArgs, exportLogsArgs, getClustersArgs, getNodesArgs, parseKindClusters, parseKindNodes } from './kind-cli.js';
 import { KIND_VERSION, managedKindFile } from './release.js';
@@ -46,14 +45,10 @@ export type KindDetails = {
   readonly nodes: readonly string[];
 };
 
-interface KindTools {
-  readonly kind: string;
-  readonly engine: string;
-  readonly enginePath: string;
+/** What preflight found for one `up` run (its session): the tools create() uses; null when a check failed. */
+export interface KindSession {
+  readonly tools: { readonly kind: string; readonly engine: string; readonly enginePath: string } | null;
 }
-
-// Tools found by preflight, reused by the later steps of the same run.
-const toolsFound = new WeakMap<Settings, KindTools>();
 
 /** The kind Cluster config `up` passes to kind: the same planner as `local-up config kind`. */
 export function planUpKindConfig(ctx: Pick<ProviderContext, 'settings' | 'resolved'>): KindConfigPlan {
@@ -71,10 +66,8 @@ function kubectlFor(ctx: ProviderContext, kubeconfig: string): Kubectl {
   return new Kubectl({ runner: ctx.runner, path: found.path, kubeconfig, signal: ctx.signal, log: (line) => ctx.log.write(`kubectl: ${line}`) });
 }
 
-/** kind as located now (preflight's result when there was one); throws with the install hint when missing. */
+/** kind as located now; throws with the install hint when missing. */
 function kindPath(ctx: ProviderContext): string {
-  const cached = toolsFound.get(ctx.settings);
-  if (cached !== undefined) return cached.kind;
   const found = locateKind(ctx.settings, ctx.env);
   if (found.path !== null) return found.path;
   throw unavailableError(found.problem ?? `kind not found (KIND setting, PATH, ${managedKindFile(ctx.settings.toolsDir)})`, {
@@ -86,21 +79,19 @@ function detailsOf(state: ClusterState): Partial<KindDetails> {
   return state.details as Partial<KindDetails>;
 }
 
-/** The engine that runs the node containers: as recorded, as preflight found it, else as kind would pick it now. */
+/** The engine that runs the node containers: as recorded, else as kind would pick it now. */
 async function enginePathOf(ctx: ProviderContext, state: ClusterState): Promise<string> {
   const details = detailsOf(state);
   if (typeof details.enginePath === 'string' && findExecutable(details.enginePath, ctx.env, []) !== null) return details.enginePath;
   if (typeof details.engine === 'string') return findExecutable(details.engine, ctx.env, []) ?? details.engine;
-  const found = toolsFound.get(ctx.settings);
-  if (found !== undefined) return found.enginePath;
   // A reused cluster kube-local-up did not create has no record of its engine.
   const detected = await detectKindEngine(ctx.runner, ctx.env);
   if (detected.tool.path === null) throw unavailableError('no container engine found to reach the kind nodes', { hint: 'install or start Docker or Podman (`local-up doctor`)' });
   return detected.tool.path;
 }
 
-async function runKind(ctx: ProviderContext, args: readonly string[], timeoutMs: number, options: { stream?: boolean; signal?: AbortSignal | null } = {}): Promise<RunResult> {
-  const kind = kindPath(ctx);
+async function runKind(ctx: ProviderContext, args: readonly string[], timeoutMs: number, options: { stream?: boolean; signal?: AbortSignal | null; kind?: string } = {}): Promise<RunResult> {
+  const kind = options.kind ?? kindPath(ctx);
   const signal = options.signal === null ? undefined : (options.signal ?? ctx.signal);
   ctx.log.write(`$ ${[kind, ...args].join(' ')}`);
   const result = await ctx.runner.run(kind, args, {
@@ -138,7 +129,7 @@ async function listClusters(ctx: ProviderContext, signal?: AbortSignal | null): 
   return parseKindClusters(result.stdout);
 }
 
-export const kindProvider: Provider = {
+export const kindProvider: Provider<KindSession> = {
   name: 'kind',
 
   async checks(ctx) {
@@ -149,7 +140,9 @@ export const kindProvider: Provider = {
     let facts = await gatherKindFacts(ctx.settings, ctx.runner, ctx.env);
     const extra: Check[] = [];
     const kind = facts.tools.find((t) => t.name === 'kind');
-    if (kind !== undefined && kind.path === null && kind.failure === null && ctx.settings.kindAutoInstall) {
+    // Cheap checks first: no download while the engine or kubectl already rules `up` out.
+    const blocked = evaluateProvider(facts).some((c) => c.status === 'fail');
+    if (!blocked && kind !== undefined && kind.path === null && kind.failure === null && ctx.settings.kindAutoInstall) {
       ctx.progress(`kind not found; installing the pinned kind ${KIND_VERSION} into ${managedKindFile(ctx.settings.toolsDir)} (KIND_AUTO_INSTALL=true)`);
       const installed = await installKind(ctx.settings, ctx.env, { signal: ctx.signal });
       ctx.log.write(`installed kind ${KIND_VERSION} from ${installed.url} (sha256 ${installed.sha256}) to ${installed.path}`);
@@ -160,10 +153,8 @@ export const kindProvider: Provider = {
     const checks = [...evaluateProvider(facts), ...extra];
     const kindFact = facts.tools.find((t) => t.name === 'kind');
     const engine = facts.engine;
-    if (!checks.some((c) => c.status === 'fail') && kindFact?.path != null && engine?.tool.path != null) {
-      toolsFound.set(ctx.settings, { kind: kindFact.path, engine: engine.tool.name, enginePath: engine.tool.path });
-    }
-    return checks;
+    const usable = !checks.some((c) => c.status === 'fail') && kindFact?.path != null && engine?.tool.path != null;
+    return { checks, session: { tools: usable ? { kind: kindFact.path, engine: engine.tool.name, enginePath: engine.tool.path } : null } };
   },
 
   describeCreate(ctx) {
@@ -183,9 +174,9 @@ export const kindProvider: Provider = {
     return (await listClusters(ctx)).includes(ctx.settings.clusterName);
   },
 
-  async create(ctx, record) {
-    const tools = toolsFound.get(ctx.settings);
-    if (tools === undefined) throw new Error('kind provider: create() before a passing preflight()');
+  async create(ctx, session, record) {
+    const tools = session.tools;
+    if (tools === null) throw new Error('kind provider: create() after a failed preflight()');
     const plan = planUpKindConfig(ctx);
     for (const warning of plan.warnings) ctx.progress(`warning: ${warning}`);
     const config = kindConfigPath(ctx);
@@ -196,11 +187,11 @@ export const kindProvider: Provider = {
     await record(details);
 
     const args = createClusterArgs({ name: ctx.settings.clusterName, config, kubeconfig: ctx.settings.kubeconfigOut, retain: ctx.retain });
-    const result = await runKind(ctx, args, KIND_CREATE_TIMEOUT_MS, { stream: true });
+    const result = await runKind(ctx, args, KIND_CREATE_TIMEOUT_MS, { stream: true, kind: tools.kind });
     if (result.aborted || ctx.signal.aborted) throw interrupted();
     if (result.exitCode !== 0) throw kindFailure(result, `kind create cluster --name ${ctx.settings.clusterName}`, KIND_CREATE_TIMEOUT_MS);
 
-    const listed = await runKind(ctx, getNodesArgs(ctx.settings.clusterName), KIND_GET_TIMEOUT_MS);
+    const listed = await runKind(ctx, getNodesArgs(ctx.settings.clusterName), KIND_GET_TIMEOUT_MS, { kind: tools.kind });
     if (listed.exitCode !== 0) throw kindFailure(listed, 'kind get nodes', KIND_GET_TIMEOUT_MS);
     return { ...details, nodes: parseKindNodes(listed.stdout) };
   },

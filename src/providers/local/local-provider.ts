@@ -1,6 +1,6 @@
 // The local provider: local-up-cluster.sh's job as host processes on
 // containerd. etcd → kube-apiserver → kube-controller-manager → kube-scheduler
-// → kubelet → node Ready → kube-proxy (/healthz, /proxyMode) → CoreDNS, each
+// → kubelet → node Ready → kube-proxy (/healthz) → CoreDNS, each
 // step waiting for real readiness, every process in its own group with its own
 // log, recorded in the state file as it starts; destroy() stops them in reverse,
 // runs `kube-proxy --cleanup` and proves the host is clean.
@@ -22,7 +22,7 @@ import { PROC_IP_VS } from '../../ipvs/live.js';
 import type { IpvsTable } from '../../ipvs/model.js';
 import { readProcIpvs } from '../../ipvs/read-proc.js';
 import type { ClusterState } from '../../state/state-file.js';
-import { pollUntil } from '../../steps/wait.js';
+import { pollUntil } from '../../exec/wait.js';
 import type { InstallManifest } from '../../tools/layout.js';
 import { toolSetBinDir } from '../../tools/layout.js';
 import { listInstalled, readInstalledSet } from '../../tools/install.js';
@@ -49,7 +49,7 @@ import { diedError, watchComponents } from './watch.js';
 import { missingVirtualServers, requiredVirtualServers } from './required-ipvs.js';
 
 const READY_POLL_MS = 1_000;
-const PROXY_MODE_TIMEOUT_MS = 3_000;
+const HEALTHZ_TIMEOUT_MS = 3_000;
 const SYSTEMD_RESOLV_CONF = '/run/systemd/resolve/resolv.conf';
 
 /** The effects the provider uses, replaceable in tests. */
@@ -80,23 +80,18 @@ export const defaultLocalDeps: LocalProviderDeps = {
   },
 };
 
-/** What one `up` run found and started, kept between its steps (preflight → create → waitReady). */
-interface Session {
+/**
+ * What one `up` run found and started (its session: Provider.preflight), handed from preflight to
+ * create, then to waitReady, destroy and supervise of the same run.
+ */
+export interface LocalSession {
   binaries?: readonly FoundBinary[];
   verdict?: VersionVerdict;
   plan?: LocalPlan;
+  /** Started by create(): watches the components for crashes while `up` runs. */
   supervisor?: Supervisor;
   details?: LocalDetails;
 }
-const sessions = new WeakMap<Settings, Session>();
-const sessionOf = (settings: Settings): Session => {
-  let session = sessions.get(settings);
-  if (session === undefined) {
-    session = {};
-    sessions.set(settings, session);
-  }
-  return session;
-};
 
 const NEEDED: readonly LocalBinary[] = ['etcd', ...KUBE_BINARIES];
 
@@ -171,7 +166,7 @@ function kubectlAt(ctx: ProviderContext, kubeconfig: string, signal?: AbortSigna
 }
 
 /** Locates the binaries and reads their versions (once per run). */
-async function findBinaries(ctx: ProviderContext, session: Session): Promise<{ binaries: readonly FoundBinary[]; verdict: VersionVerdict }> {
+async function findBinaries(ctx: ProviderContext, session: LocalSession): Promise<{ binaries: readonly FoundBinary[]; verdict: VersionVerdict }> {
   if (session.binaries !== undefined && session.verdict !== undefined) return { binaries: session.binaries, verdict: session.verdict };
   const binaries = await locateBinaries(NEEDED, { ...searchInput(ctx), runner: ctx.runner, signal: ctx.signal });
   const etcd = etcdMinimum(ctx.settings);
@@ -265,27 +260,6 @@ function withStep(error: unknown, step: string): unknown {
   return new LocalUpError(error.exitCode, `${step}: ${error.message}`, { ...(error.hint === undefined ? {} : { hint: error.hint }), ...(error.details === undefined ? {} : { details: error.details }), cause: error });
 }
 
-/** kube-proxy's /proxyMode must answer the requested mode (local-up-cluster.sh never checks). */
-async function proveProxyModeLocally(http: HttpClient, url: string, mode: string, supervisor: Supervisor, ctx: ProviderContext): Promise<void> {
-  let last = '';
-  const result = await pollUntil(
-    async () => {
-      if (supervisor.crashed !== null) return { done: true, value: false };
-      const answer = await http.get(url, { timeoutMs: PROXY_MODE_TIMEOUT_MS });
-      last = answer.ok ? (answer.status === 200 ? `"${answer.body.trim()}"` : `HTTP ${answer.status}`) : answer.error;
-      return { done: answer.ok && answer.status === 200, value: answer.ok && answer.body.trim() === mode };
-    },
-    { timeoutMs: ctx.settings.readyTimeout * 1000, intervalMs: READY_POLL_MS, signal: ctx.signal },
-  );
-  await supervisor.throwIfCrashed('while kube-local-up read /proxyMode');
-  if (!result.value) {
-    throw new LocalUpError(ExitCode.failed, `kube-proxy's ${url} answered ${last}, not "${mode}"`, {
-      hint: 'kube-proxy did not start in the requested mode; its log says why (kube-proxy.log in LOG_DIR)',
-    });
-  }
-  ctx.progress(`kube-proxy: /proxyMode = ${mode}`);
-}
-
 /** Polls `kubectl get nodes` until the node is Ready, watching for crashes. */
 async function waitNodeReady(kubectl: Kubectl, nodeName: string, supervisor: Supervisor, ctx: ProviderContext, kubeletLog: string): Promise<void> {
   let last = 'not registered yet';
@@ -365,13 +339,13 @@ export function discoverComponents(processes: readonly { pid: number; cmdline: r
 }
 
 /** The local provider; supervise() is required here (optional in the Provider interface): `up` calls it unless --detach. */
-export interface LocalProvider extends Provider {
+export interface LocalProvider extends Provider<LocalSession> {
   /**
    * Keeps the cluster in the foreground: returns 'interrupted' after `signal` aborts (Ctrl-C) and the
    * cluster was stopped (reverse order, kube-proxy --cleanup, host check); when a component dies, stops
    * everything and throws an error naming it, with its log tail.
    */
-  supervise(ctx: ProviderContext, state: ClusterState, signal: AbortSignal): Promise<'interrupted'>;
+  supervise(ctx: ProviderContext, state: ClusterState, signal: AbortSignal, session?: LocalSession): Promise<'interrupted'>;
 }
 
 export function makeLocalProvider(deps: LocalProviderDeps = defaultLocalDeps): LocalProvider {
@@ -379,12 +353,12 @@ export function makeLocalProvider(deps: LocalProviderDeps = defaultLocalDeps): L
     name: 'local',
 
     // Preflight only reads (binaries' versions, containerd, CNI, ports, privileges): doctor shows the same.
-    checks(ctx) {
-      return provider.preflight(ctx);
+    async checks(ctx) {
+      return (await provider.preflight(ctx)).checks;
     },
 
     async preflight(ctx) {
-      const session = sessionOf(ctx.settings);
+      const session: LocalSession = {};
       let binaries: Parameters<typeof evaluateLocalPreflight>[1]['binaries'];
       let version = ctx.settings.kubeVersion;
       let paths = binaryPathsNoRun(ctx).paths;
@@ -405,7 +379,7 @@ export function makeLocalProvider(deps: LocalProviderDeps = defaultLocalDeps): L
         checks.push(check('provider.local.kernel', 'Kernel checks (IPVS mode)', 'skip', "run by up itself for every provider (doctor's kernel.* checks); kube-proxy uses this machine's kernel", null));
       }
       for (const warning of plan.warnings) checks.push(check('provider.local.kube-proxy-config', 'kube-proxy configuration', 'warn', warning, null));
-      return checks;
+      return { checks, session };
     },
 
     describeCreate(ctx) {
@@ -427,12 +401,11 @@ export function makeLocalProvider(deps: LocalProviderDeps = defaultLocalDeps): L
         if (component.name === 'kube-apiserver') lines.push(`   then: kubectl apply -f ${plan.bootstrapManifest}`);
         if (component.name === 'kubelet') lines.push(`   then: node ${plan.nodeName} Ready (kubectl get nodes)`);
         if (component.name === 'kube-proxy') {
-          lines.push(`   then: ${plan.kubeProxy.proxyModeUrl} must answer "${plan.kubeProxy.mode}"`);
           const config = plan.files.find((f) => f.path === plan.kubeProxy.configFile);
           lines.push(`   ${plan.kubeProxy.configFile}:`, ...(config?.content ?? '').trimEnd().split('\n').map((line) => `     ${line}`));
         }
       });
-      if (plan.corednsManifest !== null) lines.push(`${plan.components.length + 1}. CoreDNS: kubectl apply -f ${plan.corednsManifest} (${ctx.settings.corednsImage}, kube-dns ${plan.dnsServerIp}); ready when deployment ${COREDNS_DEPLOYMENT} is Available`);
+      if (plan.corednsManifest !== null) lines.push(`${plan.components.length + 1}. CoreDNS: kubectl apply -f ${plan.corednsManifest} (${ctx.settings.corednsImage}, kube-dns ${plan.dnsServerIp}); the next step waits until deployment ${COREDNS_DEPLOYMENT} is Available`);
       lines.push(`stop (Ctrl-C during up, or local-up down): reverse order, then ${launchArgv({ argv: plan.kubeProxy.cleanupArgv, root: true }, uid, ctx.env).join(' ')}, then a check that no IPVS/ipset/iptables/kube-ipvs0 state is left`);
       for (const warning of plan.warnings) lines.push(`warning: ${warning}`);
       return lines;
@@ -443,8 +416,7 @@ export function makeLocalProvider(deps: LocalProviderDeps = defaultLocalDeps): L
       return discoverComponents(deps.listProcesses(), layout).length > 0;
     },
 
-    async create(ctx, record) {
-      const session = sessionOf(ctx.settings);
+    async create(ctx, session, record) {
       const { binaries, verdict } = await findBinaries(ctx, session);
       if (verdict.version === null || verdict.errors.length > 0) {
         throw new LocalUpError(ExitCode.unavailable, 'the local provider cannot use these binaries', { details: verdict.errors.join('\n'), hint: 'fix them and run up again (`local-up up --dry-run` shows where each is looked for)' });
@@ -491,7 +463,6 @@ export function makeLocalProvider(deps: LocalProviderDeps = defaultLocalDeps): L
         await supervisor.waitHealthy(started, component.health, { timeoutMs, signal: ctx.signal });
         ctx.progress(`${component.name} is ready (pid ${started.pid})`);
         if (component.name === 'kube-apiserver') await applyManifest(kubectl, plan.bootstrapManifest, 'the kube-apiserver-kubelet-admin ClusterRoleBinding');
-        if (component.name === 'kube-proxy') await proveProxyModeLocally(deps.http, plan.kubeProxy.proxyModeUrl, plan.kubeProxy.mode, supervisor, ctx);
       }
       if (plan.corednsManifest !== null) {
         await applyManifest(kubectl, plan.corednsManifest, 'CoreDNS');
@@ -501,12 +472,12 @@ export function makeLocalProvider(deps: LocalProviderDeps = defaultLocalDeps): L
       return session.details as unknown as ProviderDetails;
     },
 
-    async waitReady(ctx, state) {
+    async waitReady(ctx, state, session) {
       const details = readLocalDetails(state.details, 'the state file');
-      const supervisor = sessions.get(ctx.settings)?.supervisor;
+      const supervisor = session.supervisor;
       const kubectl = kubectlAt(ctx, details.layout.adminKubeconfig);
       // kube-proxy must still be healthy (it was when create() returned).
-      const healthz = await deps.http.get(details.kubeProxy.healthzUrl, { timeoutMs: PROXY_MODE_TIMEOUT_MS });
+      const healthz = await deps.http.get(details.kubeProxy.healthzUrl, { timeoutMs: HEALTHZ_TIMEOUT_MS });
       if (!healthz.ok || healthz.status !== 200) {
         throw new LocalUpError(ExitCode.failed, `kube-proxy's ${details.kubeProxy.healthzUrl} does not answer 200 (${healthz.ok ? `HTTP ${healthz.status}` : healthz.error})`, { hint: 'see kube-proxy.log in LOG_DIR' });
       }
@@ -553,8 +524,7 @@ export function makeLocalProvider(deps: LocalProviderDeps = defaultLocalDeps): L
       return [{ name: details.nodeName, host: new LocalHost(ctx.runner, ctx.settings.hostRoot), proxyModePort: ctx.settings.kubeProxyMetricsPort }];
     },
 
-    async destroy(ctx, state) {
-      const session = sessions.get(ctx.settings);
+    async destroy(ctx, state, session) {
       const recorded = state !== null && state.details.kind === 'local' ? readLocalDetails(state.details, 'the state file') : (session?.details ?? null);
       const layout = recorded?.layout ?? planLayout(ctx.settings, ctx.clusterDir);
       // Also whatever runs from this cluster's folders without a record (a run killed between
@@ -593,7 +563,7 @@ export function makeLocalProvider(deps: LocalProviderDeps = defaultLocalDeps): L
         }),
         components,
       };
-      const supervisor = sessions.get(ctx.settings)?.supervisor;
+      const supervisor = session?.supervisor;
       supervisor?.expectStop(details.components.map((c) => c.name));
       const apiserverAlive = details.components.some((c) => c.name === 'kube-apiserver' && readIdentity(c.pid) !== null);
       let kubectl: Kubectl | null = null;
@@ -649,19 +619,19 @@ export function makeLocalProvider(deps: LocalProviderDeps = defaultLocalDeps): L
       return written;
     },
 
-    async supervise(ctx, state, signal) {
+    async supervise(ctx, state, signal, session) {
       const details = readLocalDetails(state.details, 'the state file');
       ctx.progress('Local Kubernetes cluster is running. Press Ctrl-C to shut it down.');
       const outcome = await watchComponents(deps.control(ctx), details.components, signal);
       const stopCtx = { ...ctx, signal: new AbortController().signal };
       if (outcome.kind === 'interrupted') {
-        await provider.destroy(stopCtx, state);
+        await provider.destroy(stopCtx, state, session);
         return 'interrupted';
       }
       ctx.progress(`${outcome.record.name} (pid ${outcome.record.pid}) terminated unexpectedly, see ${outcome.record.logFile}; stopping the cluster`);
       const error = await diedError(outcome.record);
       try {
-        await provider.destroy(stopCtx, state);
+        await provider.destroy(stopCtx, state, session);
       } catch (stopError) {
         ctx.log.write(`stopping after ${outcome.record.name} died: ${(stopError as Error).message}`);
       }

@@ -9,7 +9,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { ExitCode, LocalUpError } from '../../errors.js';
-import { canonicalAddress } from '../../ipvs/model.js';
+import { canonicalAddress } from '../../kube/ip.js';
 import type { Runner } from '../../exec/runner.js';
 import { describeFailure, tail } from '../../exec/runner.js';
 

@@ -4,7 +4,7 @@
 import { open } from 'node:fs/promises';
 import { ExitCode, LocalUpError } from '../../errors.js';
 import { tail } from '../../exec/runner.js';
-import { pollUntil } from '../../steps/wait.js';
+import { pollUntil } from '../../exec/wait.js';
 import type { HttpClient, HttpAnswer } from './http.js';
 import type { HttpProbe } from './plan.js';
 import type { Launched, ProcessControl, ProcessExit, ProcessRecord, StopDecision } from './process.js';

@@ -2,7 +2,7 @@
 // "• step" lines elsewhere (CI logs, pipes), nothing with --json's quiet mode.
 // listr2's own signal handler exits 127 without cleanup, so it is turned off;
 // Ctrl-C reaches the steps through the Io's abort signal instead.
-import type { Io } from './io.js';
+import type { Io } from '../io/io.js';
 
 export interface Step<C> {
   readonly title: string;

@@ -1,18 +1,18 @@
-// The tools each provider needs, located and (where safe) asked for a version.
-// Providers add deeper checks of their own during `up`.
-import type { Settings } from '../config/settings.js';
-import type { Runner } from '../exec/runner.js';
-import { findKubectl } from '../kube/kubectl.js';
-import type { EngineFact } from '../providers/kind/engine.js';
-import { KIND_ENGINE_ORDER, detectKindEngine } from '../providers/kind/engine.js';
-import { KIND_VERSION, managedKindFile } from '../providers/kind/release.js';
-import { probeKind } from '../providers/kind/tools.js';
-import type { Check } from './check.js';
-import { check } from './check.js';
-import type { ToolFact } from './tools.js';
-import { probeTool } from './tools.js';
+// kind's doctor checks: its tools (kind, kubectl) and the container engine, located and
+// (where safe) asked for a version. `up` adds deeper checks of its own.
+import type { Settings } from '../../config/settings.js';
+import type { Runner } from '../../exec/runner.js';
+import { findKubectl } from '../../kube/kubectl.js';
+import type { EngineFact } from './engine.js';
+import { KIND_ENGINE_ORDER, detectKindEngine } from './engine.js';
+import { KIND_VERSION, managedKindFile } from './release.js';
+import { probeKind } from './tools.js';
+import type { Check } from '../../doctor/check.js';
+import { check } from '../../doctor/check.js';
+import type { ToolFact } from '../../doctor/tools.js';
+import { probeTool } from '../../doctor/tools.js';
 
-export type { EngineFact } from '../providers/kind/engine.js';
+export type { EngineFact } from './engine.js';
 
 /** kind's own engine choice: KIND_EXPERIMENTAL_PROVIDER, else docker, nerdctl (finch), podman in that order. */
 export const KIND_ENGINES = KIND_ENGINE_ORDER;
