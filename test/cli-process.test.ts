@@ -93,8 +93,11 @@ describe('path settings are checked before anything is written (exit 2, no stack
 describe('output that cannot be written (issue 14, item 12)', () => {
   const listing = readFileSync(join(ROOT, 'test', 'fixtures', 'assert', 'ipvsadm-Ln-ok.txt'), 'utf8');
   const [header, body] = [listing.split('\n').slice(0, 3).join('\n'), listing.split('\n').slice(3).join('\n')];
+  // 3000 copies of the recorded table, each virtual server given an address of its own (a table lists each once).
+  let n = 0;
+  const copy = () => body.replace(/^(TCP|UDP|SCTP)(\s+)\d+\.\d+\.\d+\.\d+/gm, (_, proto: string, space: string) => (n++, `${proto}${space}10.${Math.floor(n / 65536) % 256}.${Math.floor(n / 256) % 256}.${n % 256}`));
   const big = join(tempDir(), 'big.txt');
-  writeFileSync(big, `${header}\n${body.repeat(3000)}`);
+  writeFileSync(big, `${header}\n${Array.from({ length: 3000 }, copy).join('')}`);
 
   it('a reader that closes the pipe early (| head -1) ends it quietly, exit 0', async () => {
     const child = spawn(process.execPath, [BIN, 'ipvs', 'parse', big], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
