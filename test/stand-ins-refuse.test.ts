@@ -103,6 +103,16 @@ describe('kube-local-up against the stricter stand-ins', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(world.read().clusters.img?.nodes.map((n) => n.image), ['example.test/node:v1.34.11', 'example.test/node:v1.34.11']);
   });
+  test('up and status on nodes without /proc/config.gz: HZ unknown is a note, not a failure', async () => {
+    const world = makeWorld();
+    world.write({ ...world.read(), nodeTemplate: { ...(world.read().nodeTemplate as object), configGz: false } });
+    const env = standInEnv(world);
+    const up = await runCli(['up', '--mode', 'ipvs', '--name', 'nohz'], env);
+    assert.equal(up.code, 0, up.stderr);
+    assert.ok(world.calls('docker').some((c) => c.argv.join(' ').includes('/proc/config.gz')), 'the node was asked for its kernel config');
+    const status = await runCli(['status', '--name', 'nohz'], env);
+    assert.equal(status.code, 0, status.stderr);
+  });
   test('down waits for a slow kind delete and still ends clean', async () => {
     const world = makeWorld();
     const env = standInEnv(world);
