@@ -59,6 +59,16 @@ describe('assert, live mode (stand-ins)', () => {
     assert.deepEqual(world.read().clusters.ext?.pods, {});
   });
 
+  test('a helper pod that never gets Ready (kubectl wait times out): exit 3 naming the pod, and the pod is deleted', async () => {
+    const { world, kubeconfig } = foreignWorld();
+    world.write({ ...world.read(), kubectl: { waitTimesOut: true } });
+    const result = await runCli(['assert', '--all-nodes', '--kubeconfig', kubeconfig], standInEnv(world));
+    assert.equal(result.code, 3, result.stderr);
+    assert.match(result.stderr, /helper pod kube-system\/local-up-ipvs-kind-worker-[0-9a-f]{6} did not start on node kind-worker/);
+    assert.match(result.stderr, /timed out waiting for the condition/);
+    assert.deepEqual(world.read().clusters.ext?.pods, {});
+  });
+
   test('a mismatch exits 1 with the report grouped by Service, kube-ipvs0 included, and still deletes the pod', async () => {
     const { world, kubeconfig } = foreignWorld({ ipvsText: assertFixture('proc-net-ip_vs-ok.txt').replace(/ {2}-> 0AF40003:0035[^\n]*\n(?=TCP {2}0A600001)/, ''), kubeIpvs0: KIND_WORKER_IPVS0.filter((a) => a !== '10.96.45.12') });
     const junit = join(tempDir(), 'ipvs.xml');

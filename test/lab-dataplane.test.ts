@@ -10,7 +10,7 @@ import { labAvailability, labDeps } from './helpers/lab.js';
 const lab = await labAvailability();
 
 describe('data-plane fixture (real VM)', { skip: lab.skip ?? false }, () => {
-  it('spreads TCP rr over every pod and keeps UDP with persistence on one pod', { timeout: 600_000 }, async () => {
+  it('spreads TCP rr over every pod and keeps UDP with persistence on one pod', { timeout: 1_200_000 }, async () => {
     if (lab.skip !== undefined) return;
     const { reports, run } = await runDataPlaneFixtures(
       [

@@ -43,7 +43,7 @@ const kernelChecks = (json: string): DoctorCheck[] =>
   (JSON.parse(json) as { checks: DoctorCheck[] }).checks.filter((check) => check.id.startsWith('kernel.'));
 
 describe('doctor and modules load in a real IPVS kernel (real VM)', { skip: lab.skip ?? false }, () => {
-  it('reports loadable, loads, then passes; names an absent scheduler; refuses non-root', { timeout: 900_000 }, async () => {
+  it('reports loadable, loads, then passes; names an absent scheduler; refuses non-root', { timeout: 1_200_000 }, async () => {
     if (lab.skip !== undefined) return;
     const run = await runScriptInLab({ ...lab.machine, script: GUEST_SCRIPT, cwd: ROOT, env: process.env, capture: true }, labDeps());
     assert.equal(run.exitCode, 0, run.stderr);
@@ -86,12 +86,12 @@ describe('doctor and modules load in a real IPVS kernel (real VM)', { skip: lab.
     assert.match(missing?.detail ?? '', /CONFIG_IP_VS_TWOS/);
     assert.equal(section('twos').exit, 1, 'doctor exits 1 when a check fails');
   });
-  it('through the CLI: `lab -- sh -c "modules load && doctor --json"` exits 0 with pure JSON and every kernel. check passing', { timeout: 900_000 }, async () => {
+  it('through the CLI: `lab -- sh -c "modules load && doctor --json"` exits 0 with pure JSON and every kernel. check passing', { timeout: 1_200_000 }, async () => {
     if (lab.skip !== undefined) return;
     // The issue's command uses npx, which only adds npm's start-up (verified by hand, ~1 min slower under emulation).
     const result = await runBin(
       ['lab', '--', 'sh', '-c', 'node bin/local-up.js modules load && node bin/local-up.js doctor --json'],
-      { env: { ...process.env, LAB_TIMEOUT: String(lab.machine.timeoutSeconds) }, timeoutMs: 900_000 },
+      { env: { ...process.env, LAB_TIMEOUT: String(lab.machine.timeoutSeconds) }, timeoutMs: 1_100_000 },
     );
     assert.equal(result.code, 0, result.stderr);
     const report = JSON.parse(result.stdout) as { ok: boolean; checks: DoctorCheck[] };

@@ -66,7 +66,7 @@ interface AssertJson {
 }
 
 describe('IPVS state on the real kernel (real VM)', { skip: lab.skip ?? false }, () => {
-  it('three readers agree, assert passes, then names a deleted real server and a changed scheduler', { timeout: 900_000 }, async () => {
+  it('three readers agree, assert passes, then names a deleted real server and a changed scheduler', { timeout: 1_200_000 }, async () => {
     if (lab.skip !== undefined) return;
     const run = await runScriptInLab({ ...lab.machine, script: GUEST_SCRIPT, cwd: ROOT, env: process.env, capture: true }, labDeps());
     assert.equal(run.exitCode, 0, `${run.stdout}\n${run.stderr}`);

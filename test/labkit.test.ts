@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { failureDetails } from '../src/lab/run.js';
 import { gunzipSync } from 'node:zlib';
 import { isLocalUpError } from '../src/errors.js';
 import { planAccel } from '../src/lab/accel.js';
@@ -383,6 +384,12 @@ describe('prepareLab', { skip: existsSync('/bin/busybox') ? false : 'busybox-sta
     assert.match(error.details ?? '', /No packages found/);
   });
 
+  it('an apt-cache answer (exit 0) it cannot read is a bug (exit 70), not "this machine lacks something"', async () => {
+    const error = await failure(standIns({ 'apt-cache': { stdout: 'linux-image-amd64\n  Breaks: something-else\n' } }));
+    assert.equal(error.exitCode, 70);
+    assert.match(error.details ?? '', /Breaks: something-else/);
+  });
+
   it('shows apt-get\'s own words when the mirror cannot be reached (recorded output)', async () => {
     const error = await failure(standIns({ 'apt-get': { exitCode: 100, stdout: fixture('apt-get-download-no-network.stdout.txt'), stderr: fixture('apt-get-download-no-network.stderr.txt') } }));
     assert.equal(error.exitCode, 3);
@@ -396,5 +403,12 @@ describe('prepareLab', { skip: existsSync('/bin/busybox') ? false : 'busybox-sta
     assert.equal(error.exitCode, 3);
     assert.match(error.message, /no space left/);
     assert.match(error.hint ?? '', /600 MB/);
+  });
+});
+
+describe('a failed lab run always shows its console section', () => {
+  it('says the console was empty instead of leaving the section out (a VM killed before it printed anything)', () => {
+    assert.equal(failureDetails('', ''), 'console: (empty: the VM printed nothing on its console before it was stopped)');
+    assert.equal(failureDetails('qemu: warning\n', 'Linux version 6.1\nRun /init'), 'qemu: warning\nconsole:\nLinux version 6.1\nRun /init');
   });
 });

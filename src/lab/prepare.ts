@@ -112,6 +112,12 @@ async function resolveKernelPackage(deps: PrepareDeps): Promise<string> {
   }
   if (result.aborted) throw interrupted();
   const name = result.exitCode === 0 ? parseKernelDependency(result.stdout) : null;
+  if (name === null && result.exitCode === 0) {
+    // apt answered, and we could not read the answer: our bug (or a new apt format), not the machine's.
+    throw new LocalUpError(ExitCode.internal, `could not read the kernel package out of \`apt-cache depends ${KERNEL_META_PACKAGE}\` (a bug in kube-local-up; please report it with this output)`, {
+      details: tail(result.stdout, 15),
+    });
+  }
   if (name === null) {
     throw unavailableError(`apt-cache does not know ${KERNEL_META_PACKAGE}, Debian's kernel package`, {
       details: tail(result.stderr || result.stdout, 5),
@@ -221,7 +227,7 @@ async function buildKernel(buildDir: string, packageName: string, deps: PrepareD
   const order = await deps.runner.run(toolPath('modprobe', deps), ['-d', buildDir, '-S', release, '--show-depends', '-a', ...INITRAMFS_MODULES], { timeoutMs: MODPROBE_TIMEOUT_MS, ...signalOf(deps) });
   checkRun(order, deps, 'modprobe --show-depends');
   const paths = parseShowDepends(order.stdout);
-  if (paths.length === 0) throw new LocalUpError(ExitCode.failed, `modprobe found no module files for ${INITRAMFS_MODULES.join(' ')}`, { details: tail(order.stdout + order.stderr) });
+  if (paths.length === 0) throw new LocalUpError(ExitCode.internal, `could not read module files for ${INITRAMFS_MODULES.join(' ')} out of modprobe --show-depends (a bug in kube-local-up)`, { details: tail(order.stdout + order.stderr) });
   const modules: InitramfsModule[] = [];
   for (const path of paths) modules.push(await readModule(path, deps));
   const busybox = await findBusybox(deps.busyboxCandidates ?? BUSYBOX_CANDIDATES);

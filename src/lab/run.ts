@@ -189,12 +189,21 @@ export async function runInLab(options: LabRunOptions, deps: LabDeps): Promise<L
   }
 }
 
+/**
+ * What a failed run shows: qemu's own stderr, then always a console section. A VM killed early
+ * (a short LAB_TIMEOUT on a slow machine) may have printed nothing yet, and that is worth saying.
+ */
+export function failureDetails(qemuStderr: string, consoleTail: string): string {
+  const console = consoleTail.trim() === '' ? 'console: (empty: the VM printed nothing on its console before it was stopped)' : `console:\n${consoleTail}`;
+  return [qemuStderr.trim(), console].filter((t) => t !== '').join('\n');
+}
+
 async function finishRun(
   run: VmRun,
   context: { ioDir: string; accel: LabAccel; kernel: PreparedKernel; started: number; options: LabRunOptions; stdout: string | undefined; stderr: string | undefined },
 ): Promise<LabRunResult> {
   const consoleTail = consoleTailOf(run);
-  const details = [run.qemuStderr.trim(), consoleTail === '' ? '' : `console:\n${consoleTail}`].filter((t) => t !== '').join('\n');
+  const details = failureDetails(run.qemuStderr, consoleTail);
   switch (run.outcome) {
     case 'aborted':
       throw new LocalUpError(ExitCode.interrupted, 'interrupted: the lab VM was stopped');
