@@ -7,11 +7,12 @@
 // backends leave IPVS within SMOKE_SYNC_TIMEOUT, traffic still flows). Each
 // check is a named case with its evidence; the namespace is deleted afterwards
 // (after a failure and on Ctrl-C too) unless --keep.
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { ResolvedSettings } from '../config/resolve.js';
 import type { Io } from '../io/io.js';
+import { writeJunitFile } from '../io/junit.js';
 import { jsonText } from '../io/output.js';
 import { ExitCode, LocalUpError, formatError, isLocalUpError, usageError } from '../errors.js';
 import type { Host } from '../exec/host.js';
@@ -185,9 +186,10 @@ export async function runSmoke(io: Io, resolved: ResolvedSettings, options: Smok
   };
   if (junitFile !== undefined) {
     try {
-      writeFileSync(junitFile, renderSmokeJunit(report, hostname()));
+      writeJunitFile(io.cwd, junitFile, renderSmokeJunit(report, hostname()));
     } catch (error) {
-      io.err(`error: --junit ${options.junitFile}: cannot write (${(error as Error).message})\n`);
+      // The report still goes to stdout; the exit code stays the checks' own.
+      io.err(`${isLocalUpError(error) ? formatError(error) : String(error)}\n`);
     }
   }
   io.out(options.json ? jsonText(smokeJson(report)) : formatSmokeReport(report));
