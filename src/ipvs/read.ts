@@ -11,13 +11,6 @@ export { readIpvsadmListing } from './read-ipvsadm.js';
 export { readIpvsadmSave } from './read-save.js';
 export { readProcIpvs } from './read-proc.js';
 
-export interface ReadIpvsOptions {
-  /** The kernel's HZ, to turn /proc/net/ip_vs persistence jiffies into seconds. */
-  readonly hz?: number;
-  /** Skip detection: the text is known to be this form. */
-  readonly format?: IpvsSourceFormat;
-}
-
 /** How many meaningful lines detection looks at before settling for a listing. */
 const DETECTION_LINES = 50;
 
