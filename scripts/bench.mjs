@@ -15,7 +15,7 @@ function median(values) {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-/** Median wall time in ms of a command, after one warm-up run. */
+/** Median wall time in ms of a command, after one warm-up run (spawnSync, not zx: zx's own overhead would be measured too). */
 function time(file, args) {
   spawnSync(file, args, { stdio: 'ignore' });
   const samples = [];

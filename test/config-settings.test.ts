@@ -121,6 +121,21 @@ describe('validation', () => {
 });
 
 describe('the CLI reads settings the same way', () => {
+  it('.env is read as dotenv reads it: export prefixes, quotes, inline comments, multiline values (docs/architecture.md)', async () => {
+    const project = tempDir();
+    writeFileSync(
+      join(project, '.env'),
+      ['export KUBE_PROXY_MODE=ipvs', 'IPVS_SCHEDULER="lc" # quoted, then a comment', "CLUSTER_NAME='single-quoted'", 'KIND_WORKERS=2 # a comment', 'NOTE="two', 'lines"', 'FEATURE_GATES=A=true,B=false', ''].join('\n'),
+    );
+    const result = await runInProcess(['config', 'show', '--json'], { projectRoot: project, env: cleanEnv() });
+    assert.equal(result.code, 0, result.stderr);
+    const rows = (JSON.parse(result.stdout) as { settings: { name: string; value: unknown; source: string }[] }).settings;
+    const value = (name: string) => rows.find((r) => r.name === name && r.source === '.env')?.value;
+    assert.deepEqual(
+      ['KUBE_PROXY_MODE', 'IPVS_SCHEDULER', 'CLUSTER_NAME', 'KIND_WORKERS', 'FEATURE_GATES'].map((name) => String(value(name))),
+      ['ipvs', 'lc', 'single-quoted', '2', 'A=true,B=false'],
+    );
+  });
   it('config show --json lists every setting with its source', async () => {
     const project = tempDir();
     writeFileSync(join(project, '.env'), 'IPVS_SCHEDULER=lc\n');

@@ -6,7 +6,8 @@ import { diffIpvsState } from '../src/ipvs/diff.js';
 import type { NodeCheck } from '../src/ipvs/diff.js';
 import type { ExpectedIpvsState } from '../src/ipvs/expect.js';
 import type { IpvsService, IpvsTable } from '../src/ipvs/model.js';
-import { formatIpvsReport, ipvsCheckJson, renderJunit, xmlAttribute, xmlText } from '../src/ipvs/report.js';
+import { xmlAttribute, xmlText } from '../src/io/junit.js';
+import { formatIpvsReport, ipvsCheckJson, renderJunit } from '../src/ipvs/report.js';
 import { childrenNamed, parseXml } from './helpers/xml.js';
 
 const WEB = { namespace: 'default', name: 'web', portName: 'http' };

@@ -2,30 +2,18 @@
 // files, warnings on stderr. In-process for the logic; the built bin as a real
 // process for stdin and stdout purity.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { CliResult } from './helpers/cli.js';
-import { BIN, ROOT, cleanEnv, runBin, runInProcess, tempDir } from './helpers/cli.js';
+import { ROOT, runBin, runInProcess, tempDir } from './helpers/cli.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'ipvsadm');
 const corpus = (file: string): string => join(FIXTURES, 'corpus', file);
 const handmade = (file: string): string => join(FIXTURES, 'handmade', file);
 
 /** Runs the built CLI with text on its stdin. */
-function runBinWithInput(argv: readonly string[], input: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...argv], { env: cleanEnv() as NodeJS.ProcessEnv, cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], timeout: 60_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => void (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+const runBinWithInput = (argv: readonly string[], input: string): Promise<CliResult> => runBin(argv, { input });
 
 interface JsonDestination {
   address: string;

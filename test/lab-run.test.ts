@@ -3,12 +3,11 @@
 // through; the timeout, Ctrl-C and SIGTERM stop the VM and leave no qemu
 // process and no temp folder; two labs run at once. Boots are kept few.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { RUN_MARKER, runInLab } from '../src/lab/index.js';
-import { BIN, ROOT, cleanEnv, runBin, tempDir } from './helpers/cli.js';
+import { cleanEnv, runBin, startBin, tempDir } from './helpers/cli.js';
 import type { CliResult } from './helpers/cli.js';
 import { labAvailability, labDeps, processesMentioning, qemuSkip } from './helpers/lab.js';
 
@@ -102,30 +101,21 @@ describe('lab runs (real VM)', { skip }, () => {
 
   it('stops the VM on Ctrl-C (SIGINT) and on SIGTERM: exit 130, nothing left', { timeout: VM_TEST_TIMEOUT_MS }, async () => {
     const { env, tmp } = labEnv();
-    const interrupt = (signal: NodeJS.Signals) =>
-      new Promise<CliResult & { signalledAt: number }>((resolve, reject) => {
-        const child = spawn(process.execPath, [BIN, 'lab', '--console', '--', 'sleep', '600'], { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        let signalledAt = 0;
-        const guard = setTimeout(() => {
-          child.kill('SIGKILL');
-          reject(new Error(`no command start seen:\n${stderr}`));
-        }, VM_TEST_TIMEOUT_MS / 2);
-        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-        child.stderr.on('data', (chunk: Buffer) => {
-          stderr += chunk.toString();
-          // Interrupt once the command runs inside the VM.
-          if (signalledAt === 0 && stderr.includes(RUN_MARKER)) {
-            signalledAt = Date.now();
-            child.kill(signal);
-          }
-        });
-        child.on('close', (code) => {
-          clearTimeout(guard);
-          resolve({ code: code ?? -1, stdout, stderr, signalledAt });
-        });
+    const interrupt = async (signal: NodeJS.Signals): Promise<CliResult & { signalledAt: number }> => {
+      const running = startBin(['lab', '--console', '--', 'sleep', '600'], { env, timeoutMs: VM_TEST_TIMEOUT_MS });
+      let signalledAt = 0;
+      const guard = setTimeout(() => running.child.kill('SIGKILL'), VM_TEST_TIMEOUT_MS / 2);
+      running.child.stderr?.on('data', () => {
+        // Interrupt once the command runs inside the VM.
+        if (signalledAt === 0 && running.output().stderr.includes(RUN_MARKER)) {
+          signalledAt = Date.now();
+          running.child.kill(signal);
+        }
       });
+      const result = await running.result.finally(() => clearTimeout(guard));
+      assert.notEqual(signalledAt, 0, `no command start seen:\n${result.stderr}`);
+      return { ...result, signalledAt };
+    };
     const [sigint, sigterm] = await Promise.all([interrupt('SIGINT'), interrupt('SIGTERM')]);
     for (const result of [sigint, sigterm]) {
       assert.equal(result.code, 130, result.stderr);

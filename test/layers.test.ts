@@ -81,3 +81,20 @@ describe('layers', () => {
     );
   });
 });
+
+describe('one of each', () => {
+  const filesIn = (dir: string, pattern: RegExp): { path: string; text: string }[] =>
+    readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })
+      .filter((e) => e.isFile() && pattern.test(e.name))
+      .map((e) => join(e.parentPath, e.name))
+      .map((path) => ({ path: relative(ROOT, path), text: readFileSync(path, 'utf8') }));
+
+  it('one JUnit writer: only src/io/junit.ts writes <testsuites>', () => {
+    assert.deepEqual(filesIn('src', /\.ts$/).filter((f) => f.text.includes('<testsuites')).map((f) => f.path), ['src/io/junit.ts']);
+  });
+
+  it('one CLI-spawning helper: only test/helpers/cli.ts starts node processes', () => {
+    const spawning = filesIn('test', /\.ts$/).filter((f) => /\b(?:spawn|spawnSync|execFile|execFileSync|fork)\(\s*process\.execPath/.test(f.text));
+    assert.deepEqual(spawning.map((f) => f.path), ['test/helpers/cli.ts']);
+  });
+});

@@ -2,13 +2,12 @@
 // doubles, see test/stand-ins/local/) and the real etcd and openssl: Ctrl-C
 // (SIGINT) during up, a component crashing during up, and up followed by down.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readLocalDetails } from '../src/providers/local/details.js';
 import type { ClusterState } from '../src/state/state-file.js';
-import { BIN, runBin } from './helpers/cli.js';
+import { runBin, startBin } from './helpers/cli.js';
 import { processesMentioning } from './helpers/lab.js';
 import type { LocalWorld } from './stand-ins/local/harness.js';
 import { ETCD, alive, readEvents, trackedWorlds } from './stand-ins/local/harness.js';
@@ -24,21 +23,18 @@ const REVERSE = ['stop kube-proxy', 'cleanup kube-proxy', 'stop kubelet', 'stop 
 describe('local-up up --provider local (real process, stand-ins)', { skip }, () => {
   it('Ctrl-C during up: exit 130, everything stopped in reverse order, kube-proxy --cleanup run, no process left', async () => {
     const w = await world({ LOCAL_STANDIN_DNS_NEVER_READY: '1' });
-    const child = spawn(process.execPath, [BIN, 'up'], { env: w.env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
-    const exited = new Promise<[number | null, string | null]>((resolve) => child.on('exit', (code, signal) => resolve([code, signal])));
+    const running = startBin(['up'], { env: w.env, timeoutMs: 120_000 });
     // Interrupt while up waits for CoreDNS: every component runs by then.
     const deadline = Date.now() + 60_000;
     while (!readEvents(w).some((e) => e.event === 'applied' && (e.objects ?? []).includes('Service/kube-dns'))) {
-      assert.ok(Date.now() < deadline, `up never got to CoreDNS:\n${stderr}`);
+      assert.ok(Date.now() < deadline, `up never got to CoreDNS:\n${running.output().stderr}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     const state = JSON.parse(readFileSync(stateFile(w), 'utf8')) as ClusterState;
     const details = readLocalDetails(state.details, 'state.json');
     assert.equal(details.components.length, 6);
-    child.kill('SIGINT');
-    const [code] = await exited;
+    running.child.kill('SIGINT');
+    const { code, stderr } = await running.result;
     assert.equal(code, 130, stderr);
     assert.match(stderr, /interrupted/);
     assert.deepEqual(stopSequence(w), REVERSE);
@@ -83,20 +79,16 @@ describe('local-up up --provider local (real process, stand-ins)', { skip }, () 
 
   /** Starts `up` in the foreground and resolves once the cluster is up and supervised. */
   async function foregroundUp(w: LocalWorld) {
-    const child = spawn(process.execPath, [BIN, 'up'], { env: w.env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let stdout = '';
-    child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
-    child.stdout.on('data', (chunk: Buffer) => void (stdout += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, output, result } = startBin(['up'], { env: w.env, timeoutMs: 300_000 });
+    const exited = result.then((r) => r.code);
     const deadline = Date.now() + 90_000;
-    while (!/runs in the foreground/.test(stderr)) {
-      assert.ok(Date.now() < deadline, `up never reached the foreground:\n${stderr}`);
-      assert.equal(child.exitCode, null, `up exited early:\n${stderr}`);
+    while (!/runs in the foreground/.test(output().stderr)) {
+      assert.ok(Date.now() < deadline, `up never reached the foreground:\n${output().stderr}`);
+      assert.equal(child.exitCode, null, `up exited early:\n${output().stderr}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     const details = readLocalDetails((JSON.parse(readFileSync(stateFile(w), 'utf8')) as ClusterState).details, 'state.json');
-    return { child, exited, details, output: () => ({ stdout, stderr }) };
+    return { child, exited, details, output };
   }
 
   it('up in the foreground (like local-up-cluster.sh): Ctrl-C after start-up stops everything in reverse order, exit 130', async () => {

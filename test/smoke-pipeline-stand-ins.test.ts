@@ -3,34 +3,17 @@
 // up → assert → smoke → logs → down, the JUnit reports in LOG_DIR, and down
 // after a failed check too.
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { ROOT } from './helpers/cli.js';
+import { ROOT, runBin } from './helpers/cli.js';
 import { makeWorld, standInEnv } from './helpers/stand-ins.js';
 import { junitSchemaErrors, xmllintMissing } from './fixtures/junit/xmllint.js';
 
 const E2E = join(ROOT, 'scripts', 'e2e.mjs');
 const PIPELINE_TIMEOUT_MS = 120_000;
 
-function runPipeline(env: Record<string, string | undefined>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [E2E], { env: env as NodeJS.ProcessEnv, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += String(c)));
-    child.stderr.on('data', (c) => (stderr += String(c)));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`scripts/e2e.mjs did not finish in time\n${stderr}`));
-    }, PIPELINE_TIMEOUT_MS);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 1, stdout, stderr });
-    });
-  });
-}
+const runPipeline = (env: Record<string, string | undefined>) => runBin([], { script: E2E, env, timeoutMs: PIPELINE_TIMEOUT_MS });
 
 function pipelineWorld(faults: Record<string, unknown> = {}) {
   const world = makeWorld();

@@ -21,7 +21,6 @@ export function compareMinor(a: KubeVersion, b: Pick<KubeVersion, 'major' | 'min
   return a.major !== b.major ? a.major - b.major : a.minor - b.minor;
 }
 
-export const atLeast = (v: KubeVersion, minor: number): boolean => compareMinor(v, { major: 1, minor }) >= 0;
 
 export function formatKubeVersion(v: KubeVersion): string {
   return v.patch === null ? `${v.major}.${v.minor}` : `${v.major}.${v.minor}.${v.patch}`;

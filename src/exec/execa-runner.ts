@@ -26,8 +26,6 @@ export function terminateAllChildren(signal: NodeJS.Signals = 'SIGTERM'): void {
   for (const pid of liveGroups) signalGroup(pid, signal);
 }
 
-/** How many process groups are still alive (tests use it to prove nothing is left). */
-export const liveChildCount = (): number => liveGroups.size;
 
 export class ExecaRunner implements Runner {
   async run(file: string, args: readonly string[], options: RunOptions): Promise<RunResult> {

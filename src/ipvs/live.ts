@@ -2,7 +2,7 @@
 // (a kind node, this machine, a helper pod), then run the same pure check as
 // offline `assert`. /proc/net/ip_vs is read rather than `ipvsadm`: kind's node
 // image has no ipvsadm, and the file is there whenever ip_vs is loaded.
-import { ExitCode, LocalUpError, unavailableError } from '../errors.js';
+import { unavailableError } from '../errors.js';
 import type { Host } from '../exec/host.js';
 import { tail } from '../exec/runner.js';
 import type { IpFamily } from '../kube/ip.js';
@@ -171,13 +171,4 @@ export async function assertLiveNode(
 ): Promise<NodeCheck> {
   const [reading, addresses] = await Promise.all([readNodeIpvs(host), readNodeAddresses(host)]);
   return checkLiveNode({ ...options, cluster, nodeName, table: reading.table, addresses });
-}
-
-/** An assertion that found differences: exit 1, with the reports as evidence. */
-export function assertionFailure(checks: readonly NodeCheck[], report: string): LocalUpError {
-  const failed = checks.filter((c) => !c.diff.ok).map((c) => c.node);
-  return new LocalUpError(ExitCode.failed, `the IPVS table does not match the Services on ${failed.length === 1 ? 'node' : 'nodes'} ${failed.join(', ')}`, {
-    details: report,
-    hint: 'each FAIL line names the Service port and what differs; `local-up logs` collects the tables and kube-proxy logs',
-  });
 }

@@ -81,7 +81,7 @@ function detectIpvsFormatWithEvidence(text: string): { format: IpvsSourceFormat;
  * or /proc/net/ip_vs. Throws a LocalUpError (usage) when the text is ipvsadm's error output or
  * another IPVS output (connections, timeouts, counters) instead of a table.
  */
-export function readIpvsText(text: string, options: { hz?: number; format?: IpvsSourceFormat } = {}): IpvsTable {
+export function readIpvsText(text: string, options: ReadIpvsOptions = {}): IpvsTable {
   if (options.hz !== undefined && !(Number.isInteger(options.hz) && options.hz > 0)) {
     throw usageError(`HZ must be a positive whole number, not ${options.hz}`, 'the kernel HZ is one of 100, 250, 300 or 1000 (CONFIG_HZ)');
   }

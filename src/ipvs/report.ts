@@ -2,6 +2,8 @@
 // (JSON) and for CI systems (JUnit XML: one testsuite per node, one testcase
 // per Service port).
 import type { IpFamily } from '../kube/ip.js';
+import type { JunitCase } from '../io/junit.js';
+import { renderJunitXml } from '../io/junit.js';
 import type { IpvsFinding, NodeCheck, ServicePortResult } from './diff.js';
 
 const SEVERITY_WORD = { failure: 'FAIL', warning: 'WARN' } as const;
@@ -63,61 +65,39 @@ export function ipvsCheckJson(check: NodeCheck): IpvsCheckJson {
 }
 
 export interface JunitOptions {
-  /** Name of the <testsuites> element. */
+  /** Name of the JUnit document (its testsuites element). */
   readonly name?: string;
   /** Seconds each node's check took, by node name (default 0). */
   readonly timeSeconds?: Readonly<Record<string, number>>;
 }
 
-/** JUnit XML in the common schema: testsuites/testsuite/testcase/failure, with system-out for warnings and notes. */
+/** JUnit XML (src/io/junit.ts): one testsuite per node, one testcase per Service port, warnings and notes as system-out. */
 export function renderJunit(checks: readonly NodeCheck[], options: JunitOptions = {}): string {
-  const suites = checks.map((check) => {
-    const time = options.timeSeconds?.[check.node] ?? 0;
-    const cases = check.diff.services.map((group) => testcase(check.node, group));
-    const failures = check.diff.services.filter((s) => !s.ok).length;
-    const out = check.diff.notes.length === 0 ? [] : [`    <system-out>${xmlText(check.diff.notes.map((n) => `note: ${n}`).join('\n'))}</system-out>`];
-    return {
-      tests: cases.length,
-      failures,
-      time,
-      xml: [
-        `  <testsuite ${attrs({ name: `ipvs ${check.node}`, tests: cases.length, failures, errors: 0, skipped: 0, time: seconds(time) })}>`,
-        ...cases,
-        ...out,
-        '  </testsuite>',
-      ].join('\n'),
-    };
-  });
-  const total = (pick: (s: (typeof suites)[number]) => number): number => suites.reduce((n, s) => n + pick(s), 0);
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites ${attrs({
-      name: options.name ?? 'local-up assert',
-      tests: total((s) => s.tests),
-      failures: total((s) => s.failures),
-      errors: 0,
-      // NOTE: no "skipped" here: the Jenkins JUnit schemas allow it on <testsuite> only (test/fixtures/junit/).
-      time: seconds(total((s) => s.time)),
-    })}>`,
-    ...suites.map((s) => s.xml),
-    '</testsuites>',
-    '',
-  ].join('\n');
+  return renderJunitXml(
+    options.name ?? 'local-up assert',
+    checks.map((check) => ({
+      name: `ipvs ${check.node}`,
+      seconds: options.timeSeconds?.[check.node] ?? 0,
+      cases: check.diff.services.map((group) => testcase(check.node, group)),
+      ...(check.diff.notes.length === 0 ? {} : { systemOut: check.diff.notes.map((n) => `note: ${n}`).join('\n') }),
+    })),
+  );
 }
 
-function testcase(node: string, group: ServicePortResult): string {
-  const head = `    <testcase ${attrs({ name: group.label, classname: `ipvs.${node}`, time: seconds(0) })}`;
+function testcase(node: string, group: ServicePortResult): JunitCase {
   const failures = group.findings.filter((f) => f.severity === 'failure');
   const warnings = group.findings.filter((f) => f.severity === 'warning');
-  if (failures.length === 0 && warnings.length === 0) return `${head}/>`;
-  const body: string[] = [];
-  if (failures.length > 0) {
-    const first = failures[0] as IpvsFinding;
-    const message = failures.length === 1 ? first.message : `${first.message} (and ${failures.length - 1} more)`;
-    body.push(`      <failure ${attrs({ message, type: first.kind })}>${xmlText(failures.map(evidence).join('\n'))}</failure>`);
-  }
-  if (warnings.length > 0) body.push(`      <system-out>${xmlText(warnings.map(evidence).join('\n'))}</system-out>`);
-  return [`${head}>`, ...body, '    </testcase>'].join('\n');
+  const first = failures[0];
+  return {
+    name: group.label,
+    classname: `ipvs.${node}`,
+    seconds: 0,
+    outcome:
+      first === undefined
+        ? { status: 'passed' }
+        : { status: 'failed', message: failures.length === 1 ? first.message : `${first.message} (and ${failures.length - 1} more)`, type: first.kind, text: failures.map(evidence).join('\n') },
+    ...(warnings.length === 0 ? {} : { systemOut: warnings.map(evidence).join('\n') }),
+  };
 }
 
 function evidence(f: IpvsFinding): string {
@@ -125,27 +105,4 @@ function evidence(f: IpvsFinding): string {
   if (f.expected !== null) parts.push(`expected: ${f.expected}`);
   if (f.actual !== null) parts.push(`actual: ${f.actual}`);
   return parts.join('; ');
-}
-
-function seconds(value: number): string {
-  return value.toFixed(3);
-}
-
-function attrs(values: Record<string, string | number>): string {
-  return Object.entries(values)
-    .map(([key, value]) => `${key}="${xmlAttribute(String(value))}"`)
-    .join(' ');
-}
-
-// Characters XML 1.0 cannot carry at all (C0 controls other than tab/LF/CR, lone surrogates, U+FFFE/U+FFFF).
-const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-/** Escapes text content; characters XML cannot hold become U+FFFD. */
-export function xmlText(text: string): string {
-  return text.replace(INVALID_XML, '\uFFFD').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/** Escapes an attribute value (quotes and line breaks too, so they survive attribute normalization). */
-export function xmlAttribute(text: string): string {
-  return xmlText(text).replace(/"/g, '&quot;').replace(/'/g, '&apos;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;').replace(/\t/g, '&#9;');
 }

@@ -11,8 +11,6 @@ import { canonicalAddress, ipFamilyOf } from './ip.js';
 
 /** Reads (get, logs) of a small cluster. */
 export const KUBECTL_TIMEOUT_MS = 30_000;
-/** `kubectl exec` of a short command (ipset list, cat). */
-export const KUBECTL_EXEC_TIMEOUT_MS = 60_000;
 /** `kubectl wait` gets its own --timeout; this is the margin on top of it. */
 const KUBECTL_WAIT_MARGIN_MS = 15_000;
 

@@ -18,7 +18,6 @@ import { describeFailure, tail } from '../exec/runner.js';
 import type { Kubectl } from './kubectl.js';
 import { kubectlWaitTimeoutMs } from './kubectl.js';
 import { NODE_POD_NAMESPACE } from './node-pod-defaults.js';
-export { DEFAULT_NODE_POD_IMAGE, NODE_POD_NAMESPACE } from './node-pod-defaults.js';
 
 /** How long the helper pod lives at most, even if nobody deletes it. */
 const NODE_POD_LIFETIME_SECONDS = 600;

@@ -38,7 +38,6 @@ export const SMOKE_SERVICES = {
   udp: 'udp',
   headless: 'headless',
 } as const;
-export type SmokeServiceRole = keyof typeof SMOKE_SERVICES;
 
 /** "local-up-smoke-<6 hex>": a DNS label, unique per run. */
 export function smokeNamespaceName(suffix: string = randomBytes(3).toString('hex')): string {

@@ -1,8 +1,7 @@
 // smoke's results for people (one line per check), for programs (JSON) and for
-// CI systems (JUnit XML that validates against the Jenkins-lineage JUnit
-// schemas kept in test/fixtures/junit/: no attributes on <skipped>, none
-// beyond name/tests/failures/errors/time on <testsuites>).
-import { xmlAttribute, xmlText } from '../ipvs/report.js';
+// CI systems (JUnit XML, through the one writer in src/io/junit.ts).
+import type { JunitCase } from '../io/junit.js';
+import { renderJunitXml } from '../io/junit.js';
 
 export type CaseStatus = 'passed' | 'failed' | 'error' | 'skipped';
 
@@ -61,33 +60,22 @@ export function smokeJson(report: SmokeReport): SmokeReport & { readonly counts:
   };
 }
 
-function attrs(values: Record<string, string | number>): string {
-  return Object.entries(values)
-    .map(([key, value]) => `${key}="${xmlAttribute(String(value))}"`)
-    .join(' ');
-}
-
-const time = (s: number): string => Math.max(0, s).toFixed(3);
-
-function testcase(c: SmokeCase): string {
-  const head = `    <testcase ${attrs({ name: c.name, classname: `smoke.${c.group}`, time: time(c.seconds) })}`;
-  const evidence = xmlText([c.message, ...c.evidence].join('\n'));
+function testcase(c: SmokeCase): JunitCase {
+  const evidence = [c.message, ...c.evidence].join('\n');
+  const base = { name: c.name, classname: `smoke.${c.group}`, seconds: c.seconds };
   switch (c.status) {
     case 'passed':
-      return [`${head}>`, `      <system-out>${evidence}</system-out>`, '    </testcase>'].join('\n');
+      return { ...base, outcome: { status: 'passed' }, systemOut: evidence };
     case 'skipped':
-      // The reason as text: the Jenkins schema's <skipped> takes no attributes.
-      return [`${head}>`, `      <skipped>${xmlText(c.message)}</skipped>`, '    </testcase>'].join('\n');
+      return { ...base, outcome: { status: 'skipped', reason: c.message } };
     case 'failed':
-      return [`${head}>`, `      <failure ${attrs({ message: c.message, type: c.group })}>${evidence}</failure>`, '    </testcase>'].join('\n');
     case 'error':
-      return [`${head}>`, `      <error ${attrs({ message: c.message, type: c.group })}>${evidence}</error>`, '    </testcase>'].join('\n');
+      return { ...base, outcome: { status: c.status, message: c.message, type: c.group, text: evidence } };
   }
 }
 
 /** JUnit XML: one testsuite, one testcase per check (per node and Service where that applies). */
 export function renderSmokeJunit(report: SmokeReport, hostname: string): string {
-  const n = (s: CaseStatus) => countCases(report.cases, s);
   const properties: [string, string][] = [
     ['namespace', report.namespace],
     ['kubeconfig', report.kubeconfig],
@@ -97,25 +85,14 @@ export function renderSmokeJunit(report: SmokeReport, hostname: string): string 
     ['nodes', report.nodes.join(',')],
     ['cleanup', report.cleanup],
   ];
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites ${attrs({ name: 'local-up smoke', tests: report.cases.length, failures: n('failed'), errors: n('error'), time: time(report.seconds) })}>`,
-    `  <testsuite ${attrs({
+  return renderJunitXml('local-up smoke', [
+    {
       name: `local-up smoke (${report.mode})`,
-      tests: report.cases.length,
-      failures: n('failed'),
-      errors: n('error'),
-      skipped: n('skipped'),
-      time: time(report.seconds),
+      seconds: report.seconds,
       timestamp: report.startedAt.replace(/\.\d+Z$/, ''),
       hostname: hostname || 'localhost',
-    })}>`,
-    '    <properties>',
-    ...properties.map(([name, value]) => `      <property ${attrs({ name, value })}/>`),
-    '    </properties>',
-    ...report.cases.map(testcase),
-    '  </testsuite>',
-    '</testsuites>',
-    '',
-  ].join('\n');
+      properties,
+      cases: report.cases.map(testcase),
+    },
+  ]);
 }

@@ -1,9 +1,10 @@
 // Ways to run the CLI from tests: in-process with captured output and a scripted
 // runner (fast, for logic), or as a real subprocess of the built bin (for exit
 // codes, stdout purity and start-up behaviour).
-import { execFile } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { constants, tmpdir } from 'node:os';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCommandLine } from '../../src/cli/main.js';
@@ -73,17 +74,53 @@ export async function captured(capture: ReturnType<typeof captureIo>, work: (io:
   }
 }
 
-/** Runs the built bin/local-up.js as a real process. */
-export function runBin(argv: readonly string[], options: { env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...argv],
-      { env: (options.env ?? cleanEnv()) as NodeJS.ProcessEnv, cwd: options.cwd ?? ROOT, timeout: options.timeoutMs ?? 60_000, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-        resolve({ code, stdout, stderr });
-      },
-    );
+export interface BinOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** Killed (SIGKILL) and the promise rejected after this long (default 60 s). */
+  timeoutMs?: number;
+  /** Written to its stdin, which is then closed (default: no stdin). */
+  input?: string;
+  /** The script to run instead of bin/local-up.js (e.g. scripts/e2e.mjs). */
+  script?: string;
+}
+
+export interface RunningBin {
+  readonly child: ChildProcess;
+  /** What it has printed so far. */
+  output(): { stdout: string; stderr: string };
+  /** Resolves when it exits: the exit code (128 + n after a signal), stdout and stderr. */
+  readonly result: Promise<CliResult>;
+}
+
+/** Starts the built CLI (or `script`) as a real process: the one way tests spawn it. */
+export function startBin(argv: readonly string[], options: BinOptions = {}): RunningBin {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const child = spawn(process.execPath, [options.script ?? BIN, ...argv], {
+    env: (options.env ?? cleanEnv()) as NodeJS.ProcessEnv,
+    cwd: options.cwd ?? ROOT,
+    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => void (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+  if (options.input !== undefined) child.stdin?.end(options.input);
+  const result = new Promise<CliResult>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${options.script ?? 'local-up'} ${argv.join(' ')} did not finish within ${timeoutMs} ms\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('error', (error) => (clearTimeout(timer), reject(error)));
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 128 + (signal === null ? 0 : (constants.signals[signal] ?? 0)), stdout, stderr });
+    });
+  });
+  return { child, output: () => ({ stdout, stderr }), result };
+}
+
+/** Runs the built CLI (or `script`) as a real process to its end. */
+export function runBin(argv: readonly string[], options: BinOptions = {}): Promise<CliResult> {
+  return startBin(argv, options).result;
 }

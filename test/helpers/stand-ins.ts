@@ -1,10 +1,10 @@
 // Drives the stand-in kind, docker and kubectl (test/stand-ins/): builds their
 // shared world, a bin folder with only the chosen stand-ins, a kernel root with
 // IPVS loaded (for HOST_ROOT), and reads back what the stand-ins recorded.
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { BIN, ROOT, tempDir } from './cli.js';
+import { ROOT, startBin, tempDir } from './cli.js';
 import type { CliResult } from './cli.js';
 import { KERNEL_FIXTURES } from './fixture-host.js';
 
@@ -162,25 +162,11 @@ export function standInEnv(world: World, options: StandInEnvOptions = {}): Recor
   };
 }
 
-/** Runs the built CLI as a process; `during` may act on it while it runs (e.g. send SIGINT). */
-export function runCli(argv: readonly string[], env: Record<string, string | undefined>, during?: (child: ReturnType<typeof spawn>) => void, timeoutMs = 90_000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...argv], { env: env as NodeJS.ProcessEnv, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += String(chunk)));
-    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`local-up ${argv.join(' ')} did not finish within ${timeoutMs} ms\nstderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? (signal === null ? 1 : 128), stdout, stderr });
-    });
-    during?.(child);
-  });
+/** runBin with the stand-ins' environment; `during` may act on the process while it runs (e.g. send SIGINT). */
+export function runCli(argv: readonly string[], env: Record<string, string | undefined>, during?: (child: ChildProcess) => void, timeoutMs = 90_000): Promise<CliResult> {
+  const running = startBin(argv, { env, timeoutMs });
+  during?.(running.child);
+  return running.result;
 }
 
 /** Polls until `condition` holds (for waiting on a stand-in's marker file). */

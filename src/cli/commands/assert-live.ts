@@ -12,7 +12,8 @@ import type { NodeCheck } from '../../ipvs/diff.js';
 import { assertLiveNode } from '../../ipvs/live.js';
 import { formatIpvsReport, ipvsCheckJson, renderJunit } from '../../ipvs/report.js';
 import type { IpFamily } from '../../kube/ip.js';
-import { DEFAULT_NODE_POD_IMAGE, withNodePod } from '../../kube/node-pod.js';
+import { DEFAULT_NODE_POD_IMAGE } from '../../kube/node-pod-defaults.js';
+import { withNodePod } from '../../kube/node-pod.js';
 import { readClusterJson } from '../../kube/read.js';
 import { discardLog } from '../../log/run-log.js';
 import { loadProvider } from '../../providers/provider.js';
@@ -23,7 +24,7 @@ import type { ParsedCommandLine } from '../args.js';
 import type { Io } from '../../io/io.js';
 import { jsonText } from '../../io/output.js';
 import { familiesFor } from './ipvs-expect.js';
-import { writeJunit } from './junit-file.js';
+import { writeJunitFile } from '../../io/junit.js';
 
 const OFFLINE_ONLY = ['node-ip', 'hz', 'format'] as const;
 
@@ -81,7 +82,7 @@ export async function runLive(io: Io, commandLine: ParsedCommandLine, resolved: 
   }
 
   const ok = checks.every((c) => c.diff.ok);
-  if (junitFile !== undefined) writeJunit(io, junitFile, renderJunit(checks, { timeSeconds: seconds }));
+  if (junitFile !== undefined) writeJunitFile(io.cwd, junitFile, renderJunit(checks, { timeSeconds: seconds }));
   io.out(flagOption(values, 'json') ? jsonText({ ok, kubeconfig, nodes: checks.map(ipvsCheckJson) }) : checks.map(formatIpvsReport).join('\n'));
   return ok ? ExitCode.ok : ExitCode.failed;
 }

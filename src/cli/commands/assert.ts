@@ -15,7 +15,7 @@ import type { ParsedValues } from '../args.js';
 import type { CommandModule } from '../command.js';
 import type { Io } from '../../io/io.js';
 import { jsonText } from '../../io/output.js';
-import { writeJunit } from './junit-file.js';
+import { writeJunitFile } from '../../io/junit.js';
 import { NODE_OPTIONS, familiesFor, nodeArguments, readClusterFiles, readInputFile } from './ipvs-expect.js';
 
 export const command: CommandModule = {
@@ -82,7 +82,7 @@ With --junit FILE: also writes JUnit XML (one testsuite per node, one testcase p
     const elapsedSeconds = (performance.now() - started) / 1000;
     rejectEmptyComparison(check.node, families, check.diff.counts, table);
 
-    if (junitFile !== undefined) writeJunit(io, junitFile, renderJunit([check], { timeSeconds: { [check.node]: elapsedSeconds } }));
+    if (junitFile !== undefined) writeJunitFile(io.cwd, junitFile, renderJunit([check], { timeSeconds: { [check.node]: elapsedSeconds } }));
     io.out(flagOption(values, 'json') ? jsonText(ipvsCheckJson(check)) : formatIpvsReport(check));
     return check.diff.ok ? ExitCode.ok : ExitCode.failed;
   },

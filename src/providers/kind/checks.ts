@@ -12,8 +12,6 @@ import { check } from '../../doctor/check.js';
 import type { ToolFact } from '../../doctor/tools.js';
 import { probeTool } from '../../doctor/tools.js';
 
-export type { EngineFact } from './engine.js';
-
 /** kind's own engine choice: KIND_EXPERIMENTAL_PROVIDER, else docker, nerdctl (finch), podman in that order. */
 export const KIND_ENGINES = KIND_ENGINE_ORDER;
 
