@@ -9,9 +9,6 @@
 import type { KubeVersion } from '../config/kube-version.js';
 import { formatKubeVersion } from '../config/kube-version.js';
 
-export const DEFAULT_KUBE_DOWNLOAD_BASE = 'https://dl.k8s.io';
-export const DEFAULT_ETCD_DOWNLOAD_BASE = 'https://github.com/etcd-io/etcd/releases/download';
-
 /** Go's architecture names, which both projects use in asset names. */
 export function goArch(nodeArch: string): string | null {
   const map: Record<string, string> = { x64: 'amd64', arm64: 'arm64', s390x: 's390x', ppc64: 'ppc64le' };
