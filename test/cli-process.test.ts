@@ -1,17 +1,21 @@
 // The command line as a user meets it: real processes through bin/local-up.js, scripts/local-up.mjs and
 // npm run, where Node and npm see the arguments before our parser does.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { BIN, ROOT, cleanEnv, runBin, tempDir } from './helpers/cli.js';
+import { ROOT, cleanEnv, runBin, startBin, tempDir } from './helpers/cli.js';
 import type { CliResult } from './helpers/cli.js';
 
 const SCRIPT = join(ROOT, 'scripts', 'local-up.mjs');
 
+/** A real process of `file` (node with a script, or npm), to its end. */
 function run(file: string, args: readonly string[], env: Record<string, string | undefined>, cwd = ROOT): Promise<CliResult> {
+  if (file === process.execPath) {
+    const [script, ...rest] = args;
+    return runBin(rest, { script: script as string, env, cwd, timeoutMs: 120_000 });
+  }
   return new Promise((resolve) => {
     execFile(file, args, { env: env as NodeJS.ProcessEnv, cwd, timeout: 120_000, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
@@ -99,22 +103,16 @@ describe('output that cannot be written (issue 14, item 12)', () => {
   writeFileSync(big, `${header}\n${body}${services}`);
 
   it('a reader that closes the pipe early (| head -1) ends it quietly, exit 0', async () => {
-    const child = spawn(process.execPath, [BIN, 'ipvs', 'parse', big], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
-    child.stdout.once('data', () => child.stdout.destroy());
-    const [code, signal] = (await once(child, 'close')) as [number | null, string | null];
-    assert.equal(signal, null, stderr);
+    const running = startBin(['ipvs', 'parse', big], { timeoutMs: 120_000 });
+    running.child.stdout?.once('data', () => running.child.stdout?.destroy());
+    const { code, stderr } = await running.result;
     assert.equal(code, 0, stderr);
     assert.equal(stderr, '');
   });
   it('a full disk (> /dev/full) is a clear error without a stack trace', { skip: existsSync('/dev/full') ? false : 'this machine has no /dev/full' }, async () => {
     const full = openSync('/dev/full', 'w');
     try {
-      const child = spawn(process.execPath, [BIN, 'config', 'show'], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', full, 'pipe'] });
-      let stderr = '';
-      child.stderr?.on('data', (chunk) => (stderr += String(chunk)));
-      const [code] = (await once(child, 'close')) as [number | null];
+      const { code, stderr } = await runBin(['config', 'show'], { stdout: full });
       assert.equal(code, 3, stderr);
       assert.match(stderr, /^error: cannot write the output: no space left on device/m);
       assert.doesNotMatch(stderr, /\n\s+at |internal error/);

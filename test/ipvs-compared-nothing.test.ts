@@ -2,12 +2,10 @@
 // not hold, a table that lists a virtual server twice, a forced --format that does not fit the
 // text, and input too large to be a table.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { BIN, ROOT, cleanEnv, runBin, runInProcess, tempDir } from './helpers/cli.js';
+import { ROOT, runBin, runInProcess, tempDir } from './helpers/cli.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'assert');
 const fixture = (name: string): string => join(FIXTURES, name);
@@ -77,10 +75,7 @@ describe('ipvs parse', () => {
     }
     const file = join(tempDir(), 'big.txt');
     writeFileSync(file, `${chunks.join('\n')}\n`);
-    const child = spawn(process.execPath, ['--max-old-space-size=512', BIN, 'ipvs', 'parse', file, '--json'], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
-    const [code] = (await once(child, 'close')) as [number | null];
+    const { code, stderr } = await runBin(['ipvs', 'parse', file, '--json'], { nodeArgs: ['--max-old-space-size=512'], stdout: 'ignore', timeoutMs: 300_000 });
     assert.equal(code, 0, stderr.slice(0, 2000));
   });
 });

@@ -1,11 +1,10 @@
 // Under CI=true (or LAB_REQUIRED=1) a lab test never skips: what would be a reason to skip fails
 // the run, loudly (issue 14, item 2). Proven on a real lab test file with a lab that cannot run.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ROOT, cleanEnv, tempDir } from './helpers/cli.js';
+import { ROOT, cleanEnv, runBin, tempDir } from './helpers/cli.js';
 import { labRequired, skipUnlessRequired } from './helpers/lab.js';
 
 /** Runs one lab test file with node's test runner and a lab cache that cannot be created (under a regular file). */
@@ -15,11 +14,7 @@ function runLabFile(extra: Record<string, string>): Promise<{ code: number; outp
   const env = cleanEnv({ LAB_CACHE_DIR: join(file, 'lab'), ...extra });
   delete env.CI;
   Object.assign(env, extra);
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', join('test', 'lab-dataplane.test.ts')], { cwd: ROOT, env: env as NodeJS.ProcessEnv, timeout: 300_000, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, output: `${stdout}${stderr}` });
-    });
-  });
+  return runBin([], { nodeArgs: ['--import', 'tsx', '--test', '--test-reporter=tap'], script: join('test', 'lab-dataplane.test.ts'), cwd: ROOT, env, timeoutMs: 300_000 }).then(({ code, stdout, stderr }) => ({ code, output: `${stdout}${stderr}` }));
 }
 
 describe('lab tests and CI', () => {

@@ -83,6 +83,10 @@ export interface BinOptions {
   input?: string;
   /** The script to run instead of bin/local-up.js (e.g. scripts/e2e.mjs). */
   script?: string;
+  /** Node's own options, before the script (e.g. --max-old-space-size=512, or --import tsx --test). */
+  nodeArgs?: readonly string[];
+  /** Where its stdout goes instead of being captured: a file descriptor (e.g. /dev/full) or 'ignore'. */
+  stdout?: number | 'ignore';
 }
 
 export interface RunningBin {
@@ -96,10 +100,10 @@ export interface RunningBin {
 /** Starts the built CLI (or `script`) as a real process: the one way tests spawn it. */
 export function startBin(argv: readonly string[], options: BinOptions = {}): RunningBin {
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const child = spawn(process.execPath, [options.script ?? BIN, ...argv], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script ?? BIN, ...argv], {
     env: (options.env ?? cleanEnv()) as NodeJS.ProcessEnv,
     cwd: options.cwd ?? ROOT,
-    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    stdio: [options.input === undefined ? 'ignore' : 'pipe', options.stdout ?? 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
