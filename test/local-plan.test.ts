@@ -67,6 +67,18 @@ describe('the local plan: start order and command lines', () => {
     });
   }
 
+  it('a cgroup v1 host: failCgroupV1: false with a warning from 1.35 (when the kubelet started refusing it), nothing before or on cgroup v2', () => {
+    const settings = resolveSettings({ flags: {}, env: { HOME: '/home/u', STATE_DIR: '/s', CLUSTER_PROVIDER: 'local' }, dotenv: null }).values;
+    const at = (version: string, hostCgroupV1: boolean) => planLocalCluster({ settings, version: parseKubeVersion(version) as KubeVersion, binaries: BIN, clusterDir: '/s/local-up', resolvConf: '/etc/resolv.conf', hostCgroupV1 });
+    const kubelet = (p: LocalPlan) => file(p, 'kubelet.yaml') as { failCgroupV1?: boolean };
+    assert.equal(kubelet(at('1.37.2', true)).failCgroupV1, false);
+    assert.ok(at('1.37.2', true).warnings.some((w) => /cgroup v1/.test(w)));
+    assert.equal(kubelet(at('1.35.4', true)).failCgroupV1, false);
+    assert.equal('failCgroupV1' in kubelet(at('1.34.11', true)), false);
+    assert.equal('failCgroupV1' in kubelet(at('1.37.2', false)), false);
+    assert.ok(!at('1.37.2', false).warnings.some((w) => /cgroup v1/.test(w)));
+  });
+
   it('every file a command line names is one the plan writes or the PKI makes', () => {
     const written = new Set(defaults.files.map((f) => f.path));
     const certDir = defaults.layout.certDir;

@@ -11,15 +11,17 @@
 // - kube-scheduler: `--write-config-to OUT` writes the completed configuration after
 //   validation and exits 0 (cmd/kube-scheduler/app/options/configfile.go: LogOrWriteConfig).
 // - kubelet: loads and validates --config before anything else (cmd/kubelet/app/server.go:
-//   loadConfigFile, ValidateKubeletConfiguration), then logs "KubeletConfiguration" at -v=5
-//   just before it starts running; that line is the proof, and the kubelet is stopped there.
+//   loadConfigFile, ValidateKubeletConfiguration), then (up to 1.34) logs "KubeletConfiguration"
+//   at -v=5 just before it starts running; that line is the proof, and the kubelet is stopped there.
+//   1.37 no longer logs it: there the proof is its first error after validation, "failed to run
+//   Kubelet:" (server.go v1.37.2: validation at line 265, that error at 553), here the missing CRI socket.
 // - kubeadm: `kubeadm config validate --config F`.
 // - every component's command line: parsed by the real binary with `--version` appended
 //   (flags are parsed before verflag.PrintAndExitIfRequested runs): an unknown flag or a value
 //   of the wrong type fails there.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import YAML from 'yaml';
@@ -137,7 +139,8 @@ const KUBE_PROXY_CASES: readonly { name: string; args: readonly string[] }[] = [
     args: ['--mode', 'ipvs', '--scheduler', 'wrr', '--strict-arp', '--ipvs-sync-period', '45s', '--ipvs-min-sync-period', '2s', '--ipvs-tcp-timeout', '900s', '--ipvs-tcpfin-timeout', '120s', '--ipvs-udp-timeout', '300s', '--exclude-cidrs', '192.168.50.0/24,10.10.0.0/16', '--nodeport-addresses', '10.0.0.0/8,192.168.0.0/16'],
   },
   { name: 'ipvs, IPv6 pod range', args: ['--mode', 'ipvs', '--ip-family', 'ipv6', '--cluster-cidr', 'fd00:10:244::/56', '--service-cidr', 'fd00:10:96::/112'] },
-  { name: 'ipvs with a feature gate and a hostname/kubeconfig', args: ['--mode', 'ipvs', '--feature-gates', 'TopologyAwareHints=true', '--hostname-override', 'node-a', '--kubeconfig', '/etc/kubernetes/proxy.kubeconfig'] },
+  // AllAlpha is known to every release's feature gate; a named gate comes and goes (1.37 no longer knows TopologyAwareHints).
+  { name: 'ipvs with a feature gate and a hostname/kubeconfig', args: ['--mode', 'ipvs', '--feature-gates', 'AllAlpha=false', '--hostname-override', 'node-a', '--kubeconfig', '/etc/kubernetes/proxy.kubeconfig'] },
 ];
 
 describe(`real kube-proxy ${v} reads our KubeProxyConfiguration`, { skip }, () => {
@@ -221,7 +224,9 @@ async function writtenLocalPlan(extraEnv: Record<string, string> = {}): Promise<
   const settings = resolveSettings({ flags: {}, env, dotenv: null }).values;
   const set = real as RealSet;
   const binaries = { etcd: 'etcd', 'kube-apiserver': set.bin('kube-apiserver'), 'kube-controller-manager': set.bin('kube-controller-manager'), 'kube-scheduler': set.bin('kube-scheduler'), kubelet: set.bin('kubelet'), 'kube-proxy': set.bin('kube-proxy') };
-  const plan = planLocalCluster({ settings, version: set.version, binaries, clusterDir: join(root, 'state', 'local-up'), resolvConf: '/etc/resolv.conf' });
+  // What the provider reads off this host: cgroup v1 unless /sys/fs/cgroup is cgroup2fs (magic 0x63677270).
+  const hostCgroupV1 = statfsSync('/sys/fs/cgroup').type !== 0x63677270;
+  const plan = planLocalCluster({ settings, version: set.version, binaries, clusterDir: join(root, 'state', 'local-up'), resolvConf: '/etc/resolv.conf', hostCgroupV1 });
   for (const file of plan.files) {
     mkdirSync(dirname(file.path), { recursive: true });
     writeFileSync(file.path, file.content, { mode: file.mode });
@@ -281,9 +286,10 @@ describe(`the local provider's command lines and files, read by real ${v} compon
     assert.ok(kubelet);
     const [file, ...args] = kubelet.argv;
     // Its own folders in a temp dir, so nothing on this machine is touched before it is stopped.
-    const result = await run(file as string, [...args, '-v=5', `--root-dir=${join(root, 'kubelet')}`, `--cert-dir=${join(root, 'kubelet-pki')}`], { stopWhen: /"KubeletConfiguration" configuration=|failed to validate kubelet configuration[^\n]*|failed to load kubelet config file[^\n]*/ });
+    const result = await run(file as string, [...args, '-v=5', `--root-dir=${join(root, 'kubelet')}`, `--cert-dir=${join(root, 'kubelet-pki')}`], { stopWhen: /"KubeletConfiguration" configuration=|failed to run Kubelet:|failed to validate kubelet configuration[^\n]*|failed to load kubelet config file[^\n]*/ });
     assert.doesNotMatch(result.stderr, LENIENT, 'the kubelet found a field it does not know');
-    assert.equal(result.stoppedOn?.startsWith('"KubeletConfiguration"'), true, `the kubelet did not accept its configuration:\n${result.stderr.split('\n').slice(-15).join('\n')}`);
+    const passedValidation = result.stoppedOn?.startsWith('"KubeletConfiguration"') === true || result.stoppedOn === 'failed to run Kubelet:';
+    assert.equal(passedValidation, true, `the kubelet did not accept its configuration:\n${result.stderr.split('\n').slice(-15).join('\n')}`);
   });
 
   it('negative control: the kubelet refuses an invalid configuration before that point', async () => {

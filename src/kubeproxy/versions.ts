@@ -165,6 +165,11 @@ export const BOUNDARIES = {
     fact: 'oldest Kubernetes the local provider runs: the kubelet reads containerRuntimeEndpoint from its KubeletConfiguration (and KubeSchedulerConfiguration v1 exists, since 1.25)',
     source: 'kubernetes/kubernetes PR #112136 ("kubelet: migrate container runtime endpoint flag to config", v1.27); siderolabs/talos PR #7650 ("moved to the kubelet config only in Kubernetes 1.27")',
   },
+  kubeletFailsOnCgroupV1: {
+    minor: 35,
+    fact: 'the kubelet refuses to start on a cgroup v1 host unless its KubeletConfiguration sets failCgroupV1: false (the default turned true)',
+    source: 'k8s.io/kubernetes pkg/kubelet/apis/config/v1beta1/defaults.go: FailCgroupV1 defaults to false at v1.34.11, to true at v1.35.4 and v1.37.2; seen: real kubelet 1.37.2 "kubelet is configured to not run on a host using cgroup v1"',
+  },
   // --- kubeadm ------------------------------------------------------------------------------
   kubeadmOldest: {
     minor: 8,

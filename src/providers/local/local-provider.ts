@@ -4,7 +4,7 @@
 // step waiting for real readiness, every process in its own group with its own
 // log, recorded in the state file as it starts; destroy() stops them in reverse,
 // runs `kube-proxy --cleanup` and proves the host is clean.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statfsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import YAML from 'yaml';
@@ -146,12 +146,24 @@ function binaryPathsNoRun(ctx: Pick<ProviderContext, 'settings' | 'env'>): { pat
   return { paths, missing };
 }
 
+/** cgroup2fs's magic (linux/magic.h CGROUP2_SUPER_MAGIC): /sys/fs/cgroup of a cgroup v2 host. */
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+/** Whether this host runs cgroup v1 (or a hybrid): /sys/fs/cgroup is not a cgroup2 file system. */
+function hostUsesCgroupV1(): boolean {
+  try {
+    return statfsSync('/sys/fs/cgroup').type !== CGROUP2_SUPER_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
 function resolvConfFor(): string {
   return existsSync(SYSTEMD_RESOLV_CONF) ? SYSTEMD_RESOLV_CONF : '/etc/resolv.conf';
 }
 
 function planFor(ctx: Pick<ProviderContext, 'settings' | 'clusterDir'>, version: KubeVersion, paths: Readonly<Record<LocalBinary, string>>): LocalPlan {
-  return planLocalCluster({ settings: ctx.settings, version, binaries: paths, clusterDir: ctx.clusterDir, resolvConf: resolvConfFor() });
+  return planLocalCluster({ settings: ctx.settings, version, binaries: paths, clusterDir: ctx.clusterDir, resolvConf: resolvConfFor(), hostCgroupV1: hostUsesCgroupV1() });
 }
 
 /** The command line a component really runs with: through `sudo -n` when it needs root and we are not. */

@@ -16,6 +16,7 @@ import type { KubeProxyPlan } from '../../kubeproxy/config.js';
 import { planKubeProxyConfig } from '../../kubeproxy/config.js';
 import { renderYamlDocuments } from '../../kubeproxy/render.js';
 import { ipvsTuningOf } from '../../kubeproxy/validate.js';
+import { reached, since } from '../../kubeproxy/versions.js';
 import type { LocalBinary } from './binaries.js';
 import { renderCorednsManifest } from './coredns.js';
 import { renderKubeconfig, serverUrl } from './kubeconfig.js';
@@ -128,6 +129,8 @@ export interface LocalPlanInput {
    * systemd-resolved's upstream file when it exists, since its 127.0.0.53 stub would make CoreDNS loop.
    */
   readonly resolvConf: string;
+  /** This host mounts cgroup v1 (not cgroup2fs at /sys/fs/cgroup): kubelets from 1.35 refuse it unless told. */
+  readonly hostCgroupV1?: boolean;
 }
 
 export function planLayout(settings: Settings, clusterDir: string): LocalLayout {
@@ -349,6 +352,9 @@ export function planLocalCluster(input: LocalPlanInput): LocalPlan {
   });
 
   const kubeletConfig = join(configDir, 'kubelet.yaml');
+  // A development machine on cgroup v1 still gets a cluster, with a warning (kubelets from 1.35 refuse it by default).
+  const allowCgroupV1 = input.hostCgroupV1 === true && reached(input.version, 'kubeletFailsOnCgroupV1');
+  const cgroupWarnings = allowCgroupV1 ? [`this host uses cgroup v1, which the kubelet refuses by default since ${since('kubeletFailsOnCgroupV1')}; kubelet.yaml sets failCgroupV1: false so a local cluster still starts (cgroup v1 support is going away: move the host to cgroup v2)`] : [];
   const kubeletAddress = isIpLiteral(nodeName) ? nodeName : '127.0.0.1';
   files.push({
     path: kubeletConfig,
@@ -370,6 +376,7 @@ export function planLocalCluster(input: LocalPlanInput): LocalPlan {
       clusterDNS: [s.enableClusterDns ? s.dnsServerIp : '8.8.8.8'],
       clusterDomain: s.dnsDomain,
       resolvConf: input.resolvConf,
+      ...(allowCgroupV1 ? { failCgroupV1: false } : {}),
       ...(Object.keys(gates).length === 0 ? {} : { featureGates: { ...gates } }),
     }),
     mode: 0o644,
@@ -445,7 +452,7 @@ export function planLocalCluster(input: LocalPlanInput): LocalPlan {
     },
     corednsManifest,
     bootstrapManifest,
-    warnings: kubeProxy.warnings,
+    warnings: [...kubeProxy.warnings, ...cgroupWarnings],
   };
 }
 
