@@ -9,7 +9,7 @@ import { resolveSettings } from '../src/config/resolve.js';
 import { isLocalUpError } from '../src/errors.js';
 import type { LocalBinary } from '../src/providers/local/binaries.js';
 import { corednsObjects } from '../src/providers/local/coredns.js';
-import { launchArgv } from '../src/providers/local/local-provider.js';
+import { launchArgv } from '../src/providers/local/session.js';
 import type { ComponentName, LocalPlan } from '../src/providers/local/plan.js';
 import { COMPONENTS, componentEnv, planLocalCluster } from '../src/providers/local/plan.js';
 import { tempDir } from './helpers/cli.js';

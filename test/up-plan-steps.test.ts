@@ -4,6 +4,8 @@
 // local provider cannot run here (etcd, root), so `up` runs in-process with a
 // provider named local that reaches the same stand-in cluster through kind's code.
 import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { resolveSettings } from '../src/config/resolve.js';
 import { ExecaRunner } from '../src/exec/execa-runner.js';
@@ -11,7 +13,7 @@ import type { Runner } from '../src/exec/runner.js';
 import { kindProvider } from '../src/providers/kind/kind-provider.js';
 import type { Provider } from '../src/providers/provider.js';
 import { runUp } from '../src/steps/up.js';
-import { captureIo, captured, runInProcess } from './helpers/cli.js';
+import { ROOT, captureIo, captured, runInProcess } from './helpers/cli.js';
 import { makeWorld, runCli, standInEnv } from './helpers/stand-ins.js';
 
 const MODES = ['ipvs', 'iptables'] as const;
@@ -69,5 +71,19 @@ describe('up --dry-run lists exactly the steps up executes', () => {
     assert.equal(again.code, 0, again.stderr);
     assert.deepEqual(executedTitles(again.stderr), await dryRunTitles(argv, env));
     assert.match(again.stderr, /^• Create the kind cluster "plan": skipped \(reusing the existing cluster \(--reuse\)\)$/m);
+  });
+});
+
+describe('provider state passes explicitly (Provider.preflight returns the session create() gets)', () => {
+  it('no provider or step module keeps run state in a module-level collection (a map keyed by the settings, say)', () => {
+    const found: string[] = [];
+    for (const dir of ['providers', 'steps']) {
+      for (const entry of readdirSync(join(ROOT, 'src', dir), { withFileTypes: true, recursive: true })) {
+        if (!entry.isFile() || !entry.name.endsWith('.ts')) continue;
+        const path = join(entry.parentPath, entry.name);
+        for (const m of readFileSync(path, 'utf8').matchAll(/^(?:export )?(?:const|let) (\w+)[^=\n]* = new (?:WeakMap|Map|WeakSet|Set)(?:<[^\n]*>)?\(\);/gm)) found.push(`${relative(ROOT, path)}: ${m[1]}`);
+      }
+    }
+    assert.deepEqual(found, []);
   });
 });
