@@ -4,6 +4,7 @@ import { KIND_SHA256, KIND_VERSION, kindAssetName } from '../../providers/kind/r
 import { installKind } from '../../providers/kind/tools.js';
 import type { InstallOutcome, ToolsContext } from '../../tools/install.js';
 import { buildKind, installEtcd, installKubernetes, readInstalledSet } from '../../tools/install.js';
+import { toolSetBinDir } from '../../tools/layout.js';
 import { DEFAULT_ETCD_MIN_VERSION } from '../../providers/local/binaries.js';
 import { flagOption, settingsFor, stringOption } from '../args.js';
 import type { CommandModule } from '../command.js';
@@ -71,6 +72,12 @@ async function runInstall(io: Io, settings: Settings, tool: 'kubernetes' | 'etcd
   let outcome: InstallOutcome | undefined;
   const k8s = settings.kubeVersion;
   const etcdVersion = (versionOption ?? '').replace(/^v/, '') || defaultEtcdVersion(settings);
+  // Already there: say so, without a "Build ..." step that builds nothing.
+  const version = tool === 'kubernetes' ? (k8s.patch === null ? null : `${k8s.major}.${k8s.minor}.${k8s.patch}`) : tool === 'etcd' ? etcdVersion : KIND_VERSION;
+  const existing = version === null ? null : readInstalledSet(settings.toolsDir, tool, version);
+  if (existing !== null && version !== null) {
+    return { tool, version, binDir: toolSetBinDir(settings.toolsDir, tool, version), installed: false, manifest: existing, seconds: 0 };
+  }
   const title = tool === 'kubernetes'
     ? `${fromSource ? 'Build' : 'Download'} Kubernetes ${k8s.major}.${k8s.minor}${k8s.patch === null ? '' : `.${k8s.patch}`}`
     : tool === 'etcd' ? `${fromSource ? 'Build' : 'Download'} etcd ${etcdVersion}` : `Build kind ${KIND_VERSION}`;
