@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { MANAGED_BY_LABEL, ORACLE_MANAGED_BY, OracleCaseError, planOracleFiles, readOracleCase } from '../src/oracle/cases.js';
-import { judgeCase, readGuestOutput, readInterfaceAddresses, wantedAlterationFindings } from '../src/oracle/judge.js';
+import { judgeCase, judgeOracleRun, readGuestOutput, readInterfaceAddresses, wantedAlterationFindings } from '../src/oracle/judge.js';
 import { ROOT } from './helpers/cli.js';
 
 const CASES_DIR = join(ROOT, 'test', 'fixtures', 'oracle');
@@ -17,8 +17,10 @@ describe('oracle cases', () => {
     const files = readdirSync(CASES_DIR).filter((f) => f.endsWith('.yaml'));
     assert.ok(files.length >= 10, `only ${files.length} cases`);
     const ips = new Set<string>();
-    for (const file of files) {
-      const c = readOracleCase(file.slice(0, -5), readFileSync(join(CASES_DIR, file), 'utf8'));
+    const cases = files.map((file) => readOracleCase(file.slice(0, -5), readFileSync(join(CASES_DIR, file), 'utf8')));
+    assert.ok(Object.keys(planOracleFiles(cases)).length > cases.length, 'names repeat across cases');
+    for (const [k, c] of cases.entries()) {
+      const file = files[k];
       for (const o of c.objects) {
         if (o.kind !== 'Service') continue;
         const spec = o.body.spec as { clusterIP?: string; ports?: { nodePort?: number }[] } | undefined;
@@ -29,6 +31,12 @@ describe('oracle cases', () => {
         }
       }
     }
+  });
+
+  it('refuses the same object in two cases (every case shares one cluster)', () => {
+    const one = readOracleCase('one', 'description: d\nobjects: [{kind: Service, metadata: {name: s}}]\n');
+    const two = readOracleCase('two', 'description: d\nobjects: [{kind: Service, metadata: {name: s}}]\n');
+    assert.throws(() => planOracleFiles([one, two]), /Service default\/s is also in case one/);
   });
 
   it('rejects a case without objects or with an unknown kind', () => {
@@ -50,12 +58,12 @@ describe('oracle cases', () => {
     );
     const files = planOracleFiles([c]);
     const meta = files['oracle-01-lb.sh'] ?? '';
+    assert.match(meta, /^VIPS=\(\)$/m);
     assert.match(meta, /^NAMESPACES=\('default' 'other'\)$/m);
     assert.match(meta, /^SERVICE_EVENTS=2$/m);
     assert.match(meta, /^SLICE_EVENTS=1$/m);
-    assert.match(meta, /^DELETE_SERVICE_EVENTS=1$/m);
     assert.match(meta, /'PATCH \/api\/v1\/namespaces\/default\/services\/lb\/status oracle-01-lb\.0\.status\.json application\/merge-patch\+json'/);
-    assert.match(meta, /'DELETE \/apis\/discovery\.k8s\.io\/v1\/namespaces\/other\/endpointslices\/lb-6'/);
+    assert.match(meta, /'POST \/apis\/discovery\.k8s\.io\/v1\/namespaces\/other\/endpointslices oracle-01-lb\.2\.json'/);
     const slice = JSON.parse(files['oracle-01-lb.1.json'] ?? '{}') as { apiVersion: string; metadata: { labels: Record<string, string> } };
     assert.equal(slice.apiVersion, 'discovery.k8s.io/v1');
     assert.equal(slice.metadata.labels[MANAGED_BY_LABEL], ORACLE_MANAGED_BY);
@@ -81,7 +89,7 @@ const GUEST = `@@oracle version
 Kubernetes v1.34.11
 @@oracle hz
 250
-@@oracle case oracle-01-web
+@@oracle snapshot
 2.5
 @@oracle services
 ${list([service('kubernetes', '10.96.0.1', 443, 'https'), service('web', '10.96.10.10', 80, 'http')])}
@@ -104,22 +112,30 @@ ${PROC('rr', true)}@@oracle addresses
 3: kube-ipvs0    inet 10.96.0.1/32 scope global kube-ipvs0\\       valid_lft forever preferred_lft forever
 3: kube-ipvs0    inet 10.96.10.10/32 scope global kube-ipvs0\\       valid_lft forever preferred_lft forever
 @@oracle altered
-removed -t 10.96.10.10:80 -r 10.244.2.5:8080
-edited -A -t 10.96.10.10:80 -s rr
+removed oracle-01-web -t 10.96.10.10:80 -r 10.244.2.5:8080
+edited oracle-01-web -A -t 10.96.10.10:80 -s rr
+removed oracle-02-none
+edited oracle-02-none
 @@oracle ipvs-altered
 ${PROC('wrr', false)}@@oracle proxy-log
 @@oracle end
 `;
+
+const WEB = [{ namespace: 'default', name: 'web' }];
 
 describe('oracle judge', () => {
   it('reads the guest output and passes a table that matches, naming exactly the alteration', () => {
     const out = readGuestOutput(GUEST);
     assert.equal(out.complete, true);
     assert.equal(out.version, 'Kubernetes v1.34.11');
-    assert.equal(out.cases.length, 1);
-    const verdict = judgeCase(out.cases[0]!, out.hz);
+    assert.equal(out.syncSeconds, 2.5);
+    assert.deepEqual(out.alterations.get('oracle-02-none'), { removed: null, edited: null });
+    const run = judgeOracleRun(out);
+    assert.deepEqual(run.problems, []);
+    assert.deepEqual(run.kubeIpvs0.actual, ['10.96.0.1', '10.96.10.10']);
+    const verdict = judgeCase(run, out, 'oracle-01-web', WEB);
     assert.deepEqual(verdict.problems, []);
-    assert.deepEqual(verdict.kubeIpvs0.actual, ['10.96.0.1', '10.96.10.10']);
+    assert.equal(verdict.virtualServers, 1);
     assert.deepEqual(verdict.alteredFound, ['missing-real-server TCP/10.96.10.10:80 10.244.2.5:8080', 'scheduler-mismatch TCP/10.96.10.10:80']);
   });
 
@@ -129,15 +145,17 @@ describe('oracle judge', () => {
       '',
     );
     const out = readGuestOutput(broken);
-    const verdict = judgeCase(out.cases[0]!, out.hz);
-    assert.equal(verdict.problems.length, 2, verdict.problems.join('\n'));
-    assert.match(verdict.problems[0] ?? '', /10\.244\.2\.5:8080/);
-    assert.match(verdict.problems[1] ?? '', /kube-ipvs0 holds 10\.96\.0\.1, the model expects 10\.96\.0\.1, 10\.96\.10\.10/);
+    const run = judgeOracleRun(out);
+    assert.equal(run.problems.length, 1, run.problems.join('\n'));
+    assert.match(run.problems[0] ?? '', /kube-ipvs0 holds 10\.96\.0\.1, the model expects 10\.96\.0\.1, 10\.96\.10\.10/);
+    const verdict = judgeCase(run, out, 'oracle-01-web', WEB);
+    assert.ok(verdict.problems.some((p) => /model differs from kube-proxy: .*10\.244\.2\.5:8080/.test(p)), verdict.problems.join('\n'));
+    assert.equal(verdict.problems.length, 1, verdict.problems.join('\n'));
   });
 
   it('reads interface addresses and the alteration words', () => {
     assert.deepEqual([...readInterfaceAddresses('2: eth0    inet 10.0.0.2/24 brd x\n2: eth0    inet6 fe80::1/64\n').entries()], [['eth0', ['10.0.0.2']]]);
-    assert.deepEqual(wantedAlterationFindings('-u 10.96.2.10:53 -r 10.244.1.6:5353', '-A -u 10.96.2.10:53 -s rr -p 600'), [
+    assert.deepEqual(wantedAlterationFindings({ removed: '-u 10.96.2.10:53 -r 10.244.1.6:5353', edited: '-A -u 10.96.2.10:53 -s rr -p 600' }), [
       'missing-real-server UDP/10.96.2.10:53 10.244.1.6:5353',
       'scheduler-mismatch UDP/10.96.2.10:53',
     ]);

@@ -89,34 +89,49 @@ function quote(word: string): string {
   return `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
+/** The case's ClusterIPs as written in its Services (the guest alters only these virtual servers). */
+export function caseClusterIPs(c: OracleCase): string[] {
+  const ips: string[] = [];
+  for (const o of c.objects) {
+    const spec = o.kind === 'Service' && isObject(o.body.spec) ? o.body.spec : null;
+    if (spec !== null && typeof spec.clusterIP === 'string' && spec.clusterIP !== 'None' && spec.clusterIP !== '') ips.push(spec.clusterIP);
+  }
+  return ips;
+}
+
+/** "oracle-01-clusterip-tcp": the case's name in the guest's files and output. */
+export function guestCaseName(c: OracleCase, index: number): string {
+  return `oracle-${String(index + 1).padStart(2, '0')}-${c.name}`;
+}
+
 /**
  * The guest's files for the cases, flat names in the lab's /run/lab: per case `oracle-NN-name.sh`
- * (what to create and delete, and how many change events kube-proxy must see) and one JSON file per request body.
+ * (what to create, its ClusterIPs, and how many change events kube-proxy must see) and one JSON file
+ * per request body. Every case is created in the same cluster, so names, ClusterIPs and NodePorts
+ * must not repeat across cases.
  */
 export function planOracleFiles(cases: readonly OracleCase[]): Record<string, string> {
   const files: Record<string, string> = {};
+  const owners = new Map<string, string>();
   cases.forEach((c, i) => {
-    const prefix = `oracle-${String(i + 1).padStart(2, '0')}-${c.name}`;
+    for (const o of c.objects) {
+      const key = `${o.kind} ${o.namespace}/${o.name}`;
+      const owner = owners.get(key);
+      if (owner !== undefined) throw new OracleCaseError(`oracle case ${c.name}: ${key} is also in case ${owner}; names must not repeat across cases`);
+      owners.set(key, c.name);
+    }
+    const prefix = guestCaseName(c, i);
     const create: string[] = [];
-    const remove: string[] = [];
     let serviceEvents = 0;
     let sliceEvents = 0;
-    let deleteServiceEvents = 0;
-    let deleteSliceEvents = 0;
     c.objects.forEach((o, j) => {
       const body = `${prefix}.${j}.json`;
       files[body] = JSON.stringify(o.body);
       create.push(`POST ${collectionPath(o)} ${body}`);
-      remove.push(`DELETE ${collectionPath(o)}/${o.name}`);
       // NOTE: kube-proxy counts every Service event, but only EndpointSlices of its own family
       // (pkg/proxy/endpointschangetracker.go returns before counting other address types).
-      if (o.kind === 'Service') {
-        serviceEvents += 1;
-        deleteServiceEvents += 1;
-      } else if (o.addressType === 'IPv4') {
-        sliceEvents += 1;
-        deleteSliceEvents += 1;
-      }
+      if (o.kind === 'Service') serviceEvents += 1;
+      else if (o.addressType === 'IPv4') sliceEvents += 1;
       if (o.status !== null) {
         const status = `${prefix}.${j}.status.json`;
         files[status] = JSON.stringify(o.status);
@@ -129,11 +144,9 @@ export function planOracleFiles(cases: readonly OracleCase[]): Record<string, st
       `# ${c.description.replaceAll('\n', ' ')}`,
       `NAMESPACES=(${namespaces.map(quote).join(' ')})`,
       `CREATE=(${create.map(quote).join(' ')})`,
-      `DELETE=(${remove.map(quote).join(' ')})`,
+      `VIPS=(${caseClusterIPs(c).map(quote).join(' ')})`,
       `SERVICE_EVENTS=${serviceEvents}`,
       `SLICE_EVENTS=${sliceEvents}`,
-      `DELETE_SERVICE_EVENTS=${deleteServiceEvents}`,
-      `DELETE_SLICE_EVENTS=${deleteSliceEvents}`,
       '',
     ].join('\n');
   });

@@ -16,26 +16,26 @@ import { ORACLE_NODE } from './cases.js';
 /** The scheduler our generated KubeProxyConfiguration sets (ipvs.scheduler). */
 export const ORACLE_SCHEDULER = 'rr';
 
-export interface GuestCaseOutput {
-  /** "oracle-01-clusterip-tcp". */
-  readonly name: string;
-  /** Seconds from the first create request to kube-proxy's sync. */
-  readonly syncSeconds: number;
-  /** The two API lists joined as `kubectl get services,endpointslices -A -o json` prints them. */
-  readonly clusterDump: Record<string, unknown>;
-  readonly ipvs: string;
-  readonly addresses: string;
-  /** ipvsadm -Sn words of the real server deleted ("-t VIP:PORT -r RIP:PORT"), or null when the table had none. */
+/** The guest's alteration of one case's virtual servers. */
+export interface GuestAlteration {
+  /** ipvsadm -Sn words of the real server deleted ("-t VIP:PORT -r RIP:PORT"), or null when the case had none. */
   readonly removed: string | null;
   /** The ipvsadm -Sn line of the virtual server whose scheduler was changed to wrr, or null. */
   readonly edited: string | null;
-  readonly ipvsAltered: string;
 }
 
 export interface GuestOutput {
   readonly version: string;
   readonly hz: number;
-  readonly cases: readonly GuestCaseOutput[];
+  /** Seconds from the first create request to the end of kube-proxy's sync. */
+  readonly syncSeconds: number;
+  /** The two API lists joined as `kubectl get services,endpointslices -A -o json` prints them. */
+  readonly clusterDump: Record<string, unknown>;
+  readonly ipvs: string;
+  readonly addresses: string;
+  /** By guest case name ("oracle-01-clusterip-tcp"). */
+  readonly alterations: ReadonlyMap<string, GuestAlteration>;
+  readonly ipvsAltered: string;
   readonly proxyLog: string;
   /** The guest reached its end marker. */
   readonly complete: boolean;
@@ -43,56 +43,45 @@ export interface GuestOutput {
 
 /** Splits the guest's stdout at "@@oracle NAME" lines. */
 export function readGuestOutput(stdout: string): GuestOutput {
-  const parts: { name: string; text: string }[] = [];
+  const sections = new Map<string, string>();
   for (const chunk of stdout.split(/^@@oracle /m).slice(1)) {
     const newline = chunk.indexOf('\n');
-    parts.push({ name: newline === -1 ? chunk : chunk.slice(0, newline), text: newline === -1 ? '' : chunk.slice(newline + 1) });
+    sections.set(newline === -1 ? chunk : chunk.slice(0, newline), newline === -1 ? '' : chunk.slice(newline + 1));
   }
-  const single = (name: string) => parts.find((p) => p.name === name)?.text.trim() ?? '';
-  const cases: GuestCaseOutput[] = [];
-  for (let i = 0; i < parts.length; i++) {
-    const head = parts[i];
-    if (head === undefined || !head.name.startsWith('case ')) continue;
-    const own = new Map<string, string>();
-    for (let j = i + 1; j < parts.length; j++) {
-      const part = parts[j];
-      if (part === undefined || part.name.startsWith('case ') || part.name === 'proxy-log' || part.name === 'end') break;
-      own.set(part.name, part.text);
-    }
-    const text = (name: string): string => {
-      const found = own.get(name);
-      if (found === undefined) throw new Error(`oracle: case ${head.name.slice(5)} printed no ${name} section`);
-      return found;
-    };
-    const altered = text('altered');
-    const removed = /^removed (.*)$/m.exec(altered)?.[1]?.trim() ?? '';
-    const edited = /^edited (.*)$/m.exec(altered)?.[1]?.trim() ?? '';
-    const services = JSON.parse(text('services')) as { items?: unknown[] };
-    const slices = JSON.parse(text('endpointslices')) as { items?: unknown[] };
-    cases.push({
-      name: head.name.slice(5),
-      syncSeconds: Number(head.text.trim()),
-      clusterDump: {
-        apiVersion: 'v1',
-        kind: 'List',
-        items: [
-          ...(services.items ?? []).map((item) => ({ apiVersion: 'v1', kind: 'Service', ...(item as object) })),
-          ...(slices.items ?? []).map((item) => ({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', ...(item as object) })),
-        ],
-      },
-      ipvs: text('ipvs'),
-      addresses: text('addresses'),
-      removed: removed === '' ? null : removed,
-      edited: edited === '' ? null : edited,
-      ipvsAltered: text('ipvs-altered'),
-    });
+  const text = (name: string): string => sections.get(name) ?? '';
+  const list = (name: string): unknown[] => {
+    const raw = text(name).trim();
+    if (raw === '') return [];
+    const items = (JSON.parse(raw) as { items?: unknown[] }).items;
+    return Array.isArray(items) ? items : [];
+  };
+  const alterations = new Map<string, { removed: string | null; edited: string | null }>();
+  for (const line of text('altered').split('\n')) {
+    const match = /^(removed|edited) (\S+) ?(.*)$/.exec(line);
+    if (match === null) continue;
+    const [, what, name, words] = match as unknown as [string, 'removed' | 'edited', string, string];
+    const entry = alterations.get(name) ?? { removed: null, edited: null };
+    entry[what] = words.trim() === '' ? null : words.trim();
+    alterations.set(name, entry);
   }
   return {
-    version: single('version'),
-    hz: Number(single('hz')) || 250,
-    cases,
-    proxyLog: single('proxy-log'),
-    complete: parts.some((p) => p.name === 'end'),
+    version: text('version').trim(),
+    hz: Number(text('hz').trim()) || 250,
+    syncSeconds: Number(text('snapshot').trim()),
+    clusterDump: {
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        ...list('services').map((item) => ({ apiVersion: 'v1', kind: 'Service', ...(item as object) })),
+        ...list('endpointslices').map((item) => ({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', ...(item as object) })),
+      ],
+    },
+    ipvs: text('ipvs'),
+    addresses: text('addresses'),
+    alterations,
+    ipvsAltered: text('ipvs-altered'),
+    proxyLog: text('proxy-log').trim(),
+    complete: sections.has('end'),
   };
 }
 
@@ -108,15 +97,20 @@ export function readInterfaceAddresses(text: string): Map<string, string[]> {
   return byInterface;
 }
 
-export interface CaseVerdict {
-  readonly name: string;
+export interface OracleVerdict {
   readonly cluster: ClusterState;
   /** Our model against kube-proxy's table. */
   readonly check: NodeCheck;
-  readonly kubeIpvs0: { readonly expected: readonly string[]; readonly actual: readonly string[] };
   /** Our model against the hand-altered table. */
   readonly altered: NodeCheck;
-  /** The findings the alteration must produce, as "kind virtualServer realServer". */
+  readonly kubeIpvs0: { readonly expected: readonly string[]; readonly actual: readonly string[] };
+  /** Problems no single case owns: virtual servers of no Service, kube-ipvs0 addresses. */
+  readonly problems: readonly string[];
+}
+
+export interface CaseVerdict {
+  /** Virtual servers the model expects for the case's Services. */
+  readonly virtualServers: number;
   readonly alteredWanted: readonly string[];
   readonly alteredFound: readonly string[];
   /** Every way the case failed; empty when it passed. */
@@ -139,39 +133,55 @@ function saveKey(flag: string | undefined, hostPortText: string | undefined): st
 }
 
 /** The findings a correct check reports for the guest's alteration. */
-export function wantedAlterationFindings(removed: string | null, edited: string | null): string[] {
+export function wantedAlterationFindings(alteration: GuestAlteration): string[] {
   const wanted: string[] = [];
-  if (removed !== null) {
-    const words = removed.split(/\s+/);
+  if (alteration.removed !== null) {
+    const words = alteration.removed.split(/\s+/);
     wanted.push(`missing-real-server ${saveKey(words[0], words[1])} ${words[3] ?? '?'}`);
   }
-  if (edited !== null) {
-    const words = edited.split(/\s+/);
+  if (alteration.edited !== null) {
+    const words = alteration.edited.split(/\s+/);
     wanted.push(`scheduler-mismatch ${saveKey(words[1], words[2])}`);
   }
   return wanted.sort();
 }
 
-/** Our model and diff against what real kube-proxy did for one case. */
-export function judgeCase(output: GuestCaseOutput, hz: number): CaseVerdict {
+/** Our model and diff against the whole table real kube-proxy programmed. */
+export function judgeOracleRun(output: GuestOutput): OracleVerdict {
   const cluster = readClusterValue(output.clusterDump);
   const interfaces = readInterfaceAddresses(output.addresses);
   const nodeAddresses = [...interfaces.entries()].filter(([name]) => name !== 'kube-ipvs0').flatMap(([, addresses]) => addresses);
   const node = { name: ORACLE_NODE.name, addresses: nodeAddresses, nodePortAddresses: [], scheduler: ORACLE_SCHEDULER };
-  const check = checkNodeIpvs({ cluster, table: readIpvsText(output.ipvs, { hz, format: 'proc' }), node, families: [4], excludeCidrs: [] });
-  const altered = checkNodeIpvs({ cluster, table: readIpvsText(output.ipvsAltered, { hz, format: 'proc' }), node, families: [4], excludeCidrs: [] });
+  const check = checkNodeIpvs({ cluster, table: readIpvsText(output.ipvs, { hz: output.hz, format: 'proc' }), node, families: [4], excludeCidrs: [] });
+  const altered = checkNodeIpvs({ cluster, table: readIpvsText(output.ipvsAltered, { hz: output.hz, format: 'proc' }), node, families: [4], excludeCidrs: [] });
   const problems: string[] = [];
-  for (const f of check.diff.services.flatMap((s) => s.findings)) problems.push(`model differs from kube-proxy: ${f.message}`);
-  const actualKubeIpvs0 = [...(interfaces.get('kube-ipvs0') ?? [])].sort(compareAddresses);
-  const expectedKubeIpvs0 = [...check.expected.kubeIpvs0Addresses];
-  if (actualKubeIpvs0.join(',') !== expectedKubeIpvs0.join(',')) {
-    problems.push(`kube-ipvs0 holds ${actualKubeIpvs0.join(', ') || 'nothing'}, the model expects ${expectedKubeIpvs0.join(', ') || 'nothing'}`);
+  for (const result of check.diff.services) {
+    if (result.service === null) for (const f of result.findings) problems.push(`kube-proxy programmed what the model does not expect: ${f.message}`);
   }
-  const alteredWanted = wantedAlterationFindings(output.removed, output.edited);
-  const alteredFound = altered.diff.services.flatMap((s) => s.findings).map(findingLine).sort();
-  if (alteredWanted.length === 0) problems.push('the table had nothing to alter');
+  const actual = [...(interfaces.get('kube-ipvs0') ?? [])].sort(compareAddresses);
+  const expected = [...check.expected.kubeIpvs0Addresses];
+  if (actual.join(',') !== expected.join(',')) {
+    problems.push(`kube-ipvs0 holds ${actual.join(', ') || 'nothing'}, the model expects ${expected.join(', ') || 'nothing'}`);
+  }
+  return { cluster, check, altered, kubeIpvs0: { expected, actual }, problems };
+}
+
+/** One case: the model's findings on its Services (none allowed), and exactly its alteration's findings. */
+export function judgeCase(run: OracleVerdict, output: GuestOutput, guestName: string, services: readonly { namespace: string; name: string }[]): CaseVerdict {
+  const owns = (ref: { namespace: string; name: string } | null) => ref !== null && services.some((s) => s.namespace === ref.namespace && s.name === ref.name);
+  const problems: string[] = [];
+  const mine = run.check.diff.services.filter((r) => owns(r.service));
+  for (const f of mine.flatMap((r) => r.findings)) problems.push(`model differs from kube-proxy: ${f.message}`);
+  const virtualServers = run.check.expected.virtualServers.filter((vs) => owns(vs.service)).length;
+  const alteredWanted = wantedAlterationFindings(output.alterations.get(guestName) ?? { removed: null, edited: null });
+  const alteredFound = run.altered.diff.services
+    .filter((r) => owns(r.service))
+    .flatMap((r) => r.findings)
+    .map(findingLine)
+    .sort();
+  if (virtualServers > 0 && alteredWanted.length === 0) problems.push('the guest altered none of the case\'s virtual servers');
   if (alteredFound.join('\n') !== alteredWanted.join('\n')) {
     problems.push(`the altered table gave [${alteredFound.join('; ')}], wanted exactly [${alteredWanted.join('; ')}]`);
   }
-  return { name: output.name, cluster, check, kubeIpvs0: { expected: expectedKubeIpvs0, actual: actualKubeIpvs0 }, altered, alteredWanted, alteredFound, problems };
+  return { virtualServers, alteredWanted, alteredFound, problems };
 }
