@@ -54,6 +54,7 @@ describe('oracle cases', () => {
         '  - {kind: Service, metadata: {name: lb}, spec: {type: LoadBalancer}, status: {loadBalancer: {ingress: [{ip: 203.0.113.1}]}}}',
         '  - {kind: EndpointSlice, metadata: {name: lb-4, labels: {kubernetes.io/service-name: lb}}, addressType: IPv4, endpoints: []}',
         '  - {kind: EndpointSlice, metadata: {name: lb-6, namespace: other, labels: {kubernetes.io/service-name: lb}}, addressType: IPv6, endpoints: []}',
+        '  - {kind: EndpointSlice, metadata: {name: lb-x}, addressType: IPv4, endpoints: []}',
       ].join('\n'),
     );
     const files = planOracleFiles([c]);

@@ -80,6 +80,11 @@ function readObject(item: unknown, path: string, bad: (why: string) => never): O
   return { kind, namespace, name: metadata.name, body, status: lbStatus, addressType: kind === 'EndpointSlice' ? (item.addressType as string) : null };
 }
 
+function hasServiceName(o: OracleObject): boolean {
+  const metadata = o.body.metadata;
+  return isObject(metadata) && isObject(metadata.labels) && typeof metadata.labels[SERVICE_NAME_LABEL] === 'string';
+}
+
 function collectionPath(o: OracleObject): string {
   return o.kind === 'Service' ? `/api/v1/namespaces/${o.namespace}/services` : `/apis/discovery.k8s.io/v1/namespaces/${o.namespace}/endpointslices`;
 }
@@ -128,10 +133,10 @@ export function planOracleFiles(cases: readonly OracleCase[]): Record<string, st
       const body = `${prefix}.${j}.json`;
       files[body] = JSON.stringify(o.body);
       create.push(`POST ${collectionPath(o)} ${body}`);
-      // NOTE: kube-proxy counts every Service event, but only EndpointSlices of its own family
-      // (pkg/proxy/endpointschangetracker.go returns before counting other address types).
+      // NOTE: kube-proxy counts every Service event, but only EndpointSlices of its own family that
+      // name their Service (pkg/proxy/endpointschangetracker.go returns before counting the others).
       if (o.kind === 'Service') serviceEvents += 1;
-      else if (o.addressType === 'IPv4') sliceEvents += 1;
+      else if (o.addressType === 'IPv4' && hasServiceName(o)) sliceEvents += 1;
       // A status patch is an event of its own only when kube-proxy watches while we write; the
       // guest pauses it, and a resumed (or re-listed) watch may fold it into the Service's creation.
       // So the guest waits for at least one event per object.
