@@ -1,0 +1,187 @@
+// Judges what the oracle VM printed (hack/oracle/guest.sh): per case, the
+// table real kube-proxy programmed must equal what `ipvs expect` predicts from
+// the same cluster dump (virtual servers, schedulers, persistence, real servers,
+// weights, kube-ipvs0 addresses), and the table altered by hand (a real server
+// deleted, a scheduler changed) must fail with exactly those findings. Pure.
+import type { IpvsFinding, NodeCheck } from '../ipvs/diff.js';
+import { checkNodeIpvs } from '../ipvs/diff.js';
+import type { IpvsProtocol } from '../ipvs/model.js';
+import { virtualServerKey } from '../ipvs/model.js';
+import { readIpvsText } from '../ipvs/read.js';
+import { compareAddresses } from '../kube/ip.js';
+import { readClusterValue } from '../kube/read.js';
+import type { ClusterState } from '../kube/types.js';
+import { ORACLE_NODE } from './cases.js';
+
+/** The scheduler our generated KubeProxyConfiguration sets (ipvs.scheduler). */
+export const ORACLE_SCHEDULER = 'rr';
+
+/** The guest's alteration of one case's virtual servers. */
+export interface GuestAlteration {
+  /** ipvsadm -Sn words of the real server deleted ("-t VIP:PORT -r RIP:PORT"), or null when the case had none. */
+  readonly removed: string | null;
+  /** The ipvsadm -Sn line of the virtual server whose scheduler was changed to wrr, or null. */
+  readonly edited: string | null;
+}
+
+export interface GuestOutput {
+  readonly version: string;
+  readonly hz: number;
+  /** Seconds from the first create request to the end of kube-proxy's sync. */
+  readonly syncSeconds: number;
+  /** The two API lists joined as `kubectl get services,endpointslices -A -o json` prints them. */
+  readonly clusterDump: Record<string, unknown>;
+  readonly ipvs: string;
+  readonly addresses: string;
+  /** By guest case name ("oracle-01-clusterip-tcp"). */
+  readonly alterations: ReadonlyMap<string, GuestAlteration>;
+  readonly ipvsAltered: string;
+  readonly proxyLog: string;
+  /** The guest reached its end marker. */
+  readonly complete: boolean;
+}
+
+/** Splits the guest's stdout at "@@oracle NAME" lines. */
+export function readGuestOutput(stdout: string): GuestOutput {
+  const sections = new Map<string, string>();
+  for (const chunk of stdout.split(/^@@oracle /m).slice(1)) {
+    const newline = chunk.indexOf('\n');
+    sections.set(newline === -1 ? chunk : chunk.slice(0, newline), newline === -1 ? '' : chunk.slice(newline + 1));
+  }
+  const text = (name: string): string => sections.get(name) ?? '';
+  const list = (name: string): unknown[] => {
+    const raw = text(name).trim();
+    if (raw === '') return [];
+    const items = (JSON.parse(raw) as { items?: unknown[] }).items;
+    return Array.isArray(items) ? items : [];
+  };
+  const alterations = new Map<string, { removed: string | null; edited: string | null }>();
+  for (const line of text('altered').split('\n')) {
+    const match = /^(removed|edited) (\S+) ?(.*)$/.exec(line);
+    if (match === null) continue;
+    const [, what, name, words] = match as unknown as [string, 'removed' | 'edited', string, string];
+    const entry = alterations.get(name) ?? { removed: null, edited: null };
+    entry[what] = words.trim() === '' ? null : words.trim();
+    alterations.set(name, entry);
+  }
+  return {
+    version: text('version').trim(),
+    hz: Number(text('hz').trim()) || 250,
+    syncSeconds: Number(text('snapshot').trim()),
+    clusterDump: {
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        ...list('services').map((item) => ({ apiVersion: 'v1', kind: 'Service', ...(item as object) })),
+        ...list('endpointslices').map((item) => ({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', ...(item as object) })),
+      ],
+    },
+    ipvs: text('ipvs'),
+    addresses: text('addresses'),
+    alterations,
+    ipvsAltered: text('ipvs-altered'),
+    proxyLog: text('proxy-log').trim(),
+    complete: sections.has('end'),
+  };
+}
+
+/** `ip -o addr show` lines: IPv4 addresses per interface. */
+export function readInterfaceAddresses(text: string): Map<string, string[]> {
+  const byInterface = new Map<string, string[]>();
+  for (const line of text.split('\n')) {
+    const match = /^\d+:\s+(\S+)\s+inet\s+([0-9.]+)\//.exec(line);
+    if (match === null) continue;
+    const [, name, address] = match as unknown as [string, string, string];
+    byInterface.set(name, [...(byInterface.get(name) ?? []), address]);
+  }
+  return byInterface;
+}
+
+export interface OracleVerdict {
+  readonly cluster: ClusterState;
+  /** Our model against kube-proxy's table. */
+  readonly check: NodeCheck;
+  /** Our model against the hand-altered table. */
+  readonly altered: NodeCheck;
+  readonly kubeIpvs0: { readonly expected: readonly string[]; readonly actual: readonly string[] };
+  /** Problems no single case owns: virtual servers of no Service, kube-ipvs0 addresses. */
+  readonly problems: readonly string[];
+}
+
+export interface CaseVerdict {
+  /** Virtual servers the model expects for the case's Services. */
+  readonly virtualServers: number;
+  readonly alteredWanted: readonly string[];
+  readonly alteredFound: readonly string[];
+  /** Every way the case failed; empty when it passed. */
+  readonly problems: readonly string[];
+}
+
+/** A finding as one comparable line. */
+export function findingLine(f: Pick<IpvsFinding, 'kind' | 'virtualServer' | 'realServer'>): string {
+  return `${f.kind} ${f.virtualServer}${f.realServer === null ? '' : ` ${f.realServer}`}`;
+}
+
+const SAVE_PROTOCOLS: Record<string, IpvsProtocol> = { '-t': 'TCP', '-u': 'UDP', '--sctp-service': 'SCTP' };
+
+/** "TCP/10.96.0.10:80" from ipvsadm -Sn words "-t 10.96.0.10:80". */
+function saveKey(flag: string | undefined, hostPortText: string | undefined): string {
+  const protocol = flag === undefined ? undefined : SAVE_PROTOCOLS[flag];
+  const match = /^(.*):(\d+)$/.exec(hostPortText ?? '');
+  if (protocol === undefined || match === null) throw new Error(`oracle: cannot read the ipvsadm words ${flag} ${hostPortText}`);
+  return virtualServerKey({ protocol, address: (match[1] as string).replace(/^\[|\]$/g, ''), port: Number(match[2]) });
+}
+
+/** The findings a correct check reports for the guest's alteration. */
+export function wantedAlterationFindings(alteration: GuestAlteration): string[] {
+  const wanted: string[] = [];
+  if (alteration.removed !== null) {
+    const words = alteration.removed.split(/\s+/);
+    wanted.push(`missing-real-server ${saveKey(words[0], words[1])} ${words[3] ?? '?'}`);
+  }
+  if (alteration.edited !== null) {
+    const words = alteration.edited.split(/\s+/);
+    wanted.push(`scheduler-mismatch ${saveKey(words[1], words[2])}`);
+  }
+  return wanted.sort();
+}
+
+/** Our model and diff against the whole table real kube-proxy programmed. */
+export function judgeOracleRun(output: GuestOutput): OracleVerdict {
+  const cluster = readClusterValue(output.clusterDump);
+  const interfaces = readInterfaceAddresses(output.addresses);
+  const nodeAddresses = [...interfaces.entries()].filter(([name]) => name !== 'kube-ipvs0').flatMap(([, addresses]) => addresses);
+  const node = { name: ORACLE_NODE.name, addresses: nodeAddresses, nodePortAddresses: [], scheduler: ORACLE_SCHEDULER };
+  const check = checkNodeIpvs({ cluster, table: readIpvsText(output.ipvs, { hz: output.hz, format: 'proc' }), node, families: [4], excludeCidrs: [] });
+  const altered = checkNodeIpvs({ cluster, table: readIpvsText(output.ipvsAltered, { hz: output.hz, format: 'proc' }), node, families: [4], excludeCidrs: [] });
+  const problems: string[] = [];
+  for (const result of check.diff.services) {
+    if (result.service === null) for (const f of result.findings) problems.push(`kube-proxy programmed what the model does not expect: ${f.message}`);
+  }
+  const actual = [...(interfaces.get('kube-ipvs0') ?? [])].sort(compareAddresses);
+  const expected = [...check.expected.kubeIpvs0Addresses];
+  if (actual.join(',') !== expected.join(',')) {
+    problems.push(`kube-ipvs0 holds ${actual.join(', ') || 'nothing'}, the model expects ${expected.join(', ') || 'nothing'}`);
+  }
+  return { cluster, check, altered, kubeIpvs0: { expected, actual }, problems };
+}
+
+/** One case: the model's findings on its Services (none allowed), and exactly its alteration's findings. */
+export function judgeCase(run: OracleVerdict, output: GuestOutput, guestName: string, services: readonly { namespace: string; name: string }[]): CaseVerdict {
+  const owns = (ref: { namespace: string; name: string } | null) => ref !== null && services.some((s) => s.namespace === ref.namespace && s.name === ref.name);
+  const problems: string[] = [];
+  const mine = run.check.diff.services.filter((r) => owns(r.service));
+  for (const f of mine.flatMap((r) => r.findings)) problems.push(`model differs from kube-proxy: ${f.message}`);
+  const virtualServers = run.check.expected.virtualServers.filter((vs) => owns(vs.service)).length;
+  const alteredWanted = wantedAlterationFindings(output.alterations.get(guestName) ?? { removed: null, edited: null });
+  const alteredFound = run.altered.diff.services
+    .filter((r) => owns(r.service))
+    .flatMap((r) => r.findings)
+    .map(findingLine)
+    .sort();
+  if (virtualServers > 0 && alteredWanted.length === 0) problems.push('the guest altered none of the case\'s virtual servers');
+  if (alteredFound.join('\n') !== alteredWanted.join('\n')) {
+    problems.push(`the altered table gave [${alteredFound.join('; ')}], wanted exactly [${alteredWanted.join('; ')}]`);
+  }
+  return { virtualServers, alteredWanted, alteredFound, problems };
+}

@@ -1,0 +1,164 @@
+// The oracle's pure parts (src/oracle/): every case file reads, the guest's
+// files say what to create and how many events kube-proxy must see, and the
+// judge reads the guest's output and names a model difference and an
+// alteration precisely. The oracle itself runs with `npm run test:oracle`.
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { MANAGED_BY_LABEL, ORACLE_MANAGED_BY, OracleCaseError, planOracleFiles, readOracleCase } from '../src/oracle/cases.js';
+import { judgeCase, judgeOracleRun, readGuestOutput, readInterfaceAddresses, wantedAlterationFindings } from '../src/oracle/judge.js';
+import { ROOT } from './helpers/cli.js';
+
+const CASES_DIR = join(ROOT, 'test', 'fixtures', 'oracle');
+
+describe('oracle cases', () => {
+  it('every case file reads, with unique ClusterIPs and NodePorts across the catalogue', () => {
+    const files = readdirSync(CASES_DIR).filter((f) => f.endsWith('.yaml'));
+    assert.ok(files.length >= 10, `only ${files.length} cases`);
+    const ips = new Set<string>();
+    const cases = files.map((file) => readOracleCase(file.slice(0, -5), readFileSync(join(CASES_DIR, file), 'utf8')));
+    assert.ok(Object.keys(planOracleFiles(cases)).length > cases.length, 'names repeat across cases');
+    for (const [k, c] of cases.entries()) {
+      const file = files[k];
+      for (const o of c.objects) {
+        if (o.kind !== 'Service') continue;
+        const spec = o.body.spec as { clusterIP?: string; ports?: { nodePort?: number }[] } | undefined;
+        for (const key of [spec?.clusterIP, ...(spec?.ports ?? []).map((p) => (p.nodePort === undefined ? undefined : `np${p.nodePort}`))]) {
+          if (key === undefined || key === 'None') continue;
+          assert.ok(!ips.has(key), `${file}: ${key} is used by another case`);
+          ips.add(key);
+        }
+      }
+    }
+  });
+
+  it('refuses the same object in two cases (every case shares one cluster)', () => {
+    const one = readOracleCase('one', 'description: d\nobjects: [{kind: Service, metadata: {name: s}}]\n');
+    const two = readOracleCase('two', 'description: d\nobjects: [{kind: Service, metadata: {name: s}}]\n');
+    assert.throws(() => planOracleFiles([one, two]), /Service default\/s is also in case one/);
+  });
+
+  it('rejects a case without objects or with an unknown kind', () => {
+    assert.throws(() => readOracleCase('x', 'description: d\nobjects: []\n'), OracleCaseError);
+    assert.throws(() => readOracleCase('x', 'description: d\nobjects: [{kind: Pod, metadata: {name: p}}]\n'), /kind must be Service or EndpointSlice/);
+    assert.throws(() => readOracleCase('Bad_Name', 'description: d\nobjects: [{kind: Service, metadata: {name: s}}]\n'), /file name/);
+  });
+
+  it('plans the requests and the events kube-proxy must count (one per object, IPv4 slices only)', () => {
+    const c = readOracleCase(
+      'lb',
+      [
+        'description: an LB',
+        'objects:',
+        '  - {kind: Service, metadata: {name: lb}, spec: {type: LoadBalancer}, status: {loadBalancer: {ingress: [{ip: 203.0.113.1}]}}}',
+        '  - {kind: EndpointSlice, metadata: {name: lb-4, labels: {kubernetes.io/service-name: lb}}, addressType: IPv4, endpoints: []}',
+        '  - {kind: EndpointSlice, metadata: {name: lb-6, namespace: other, labels: {kubernetes.io/service-name: lb}}, addressType: IPv6, endpoints: []}',
+        '  - {kind: EndpointSlice, metadata: {name: lb-x}, addressType: IPv4, endpoints: []}',
+      ].join('\n'),
+    );
+    const files = planOracleFiles([c]);
+    const meta = files['oracle-01-lb.sh'] ?? '';
+    assert.match(meta, /^VIPS=\(\)$/m);
+    assert.match(meta, /^NAMESPACES=\('default' 'other'\)$/m);
+    assert.match(meta, /^SERVICE_EVENTS=1$/m);
+    assert.match(meta, /^SLICE_EVENTS=1$/m);
+    assert.match(meta, /'PATCH \/api\/v1\/namespaces\/default\/services\/lb\/status oracle-01-lb\.0\.status\.json application\/merge-patch\+json'/);
+    assert.match(meta, /'POST \/apis\/discovery\.k8s\.io\/v1\/namespaces\/other\/endpointslices oracle-01-lb\.2\.json'/);
+    const slice = JSON.parse(files['oracle-01-lb.1.json'] ?? '{}') as { apiVersion: string; metadata: { labels: Record<string, string> } };
+    assert.equal(slice.apiVersion, 'discovery.k8s.io/v1');
+    assert.equal(slice.metadata.labels[MANAGED_BY_LABEL], ORACLE_MANAGED_BY);
+    const service = JSON.parse(files['oracle-01-lb.0.json'] ?? '{}') as Record<string, unknown>;
+    assert.equal(service.status, undefined, 'status goes through the status subresource');
+  });
+});
+
+const PROC = (scheduler: string, withSecond: boolean) => `IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port Forward Weight ActiveConn InActConn
+TCP  0A600001:01BB rr
+TCP  0A600A0A:0050 ${scheduler}
+  -> 0AF40105:1F90      Masq    1      0          0
+${withSecond ? '  -> 0AF40205:1F90      Masq    1      0          0\n' : ''}`;
+
+const list = (items: unknown[]) => JSON.stringify({ kind: 'List', items });
+const service = (name: string, ip: string, port: number, portName: string) => ({
+  metadata: { name, namespace: 'default' },
+  spec: { type: 'ClusterIP', clusterIP: ip, clusterIPs: [ip], ipFamilies: ['IPv4'], ports: [{ name: portName, port, protocol: 'TCP' }] },
+});
+const GUEST = `@@oracle version
+Kubernetes v1.34.11
+@@oracle hz
+250
+@@oracle snapshot
+2.5
+@@oracle services
+${list([service('kubernetes', '10.96.0.1', 443, 'https'), service('web', '10.96.10.10', 80, 'http')])}
+@@oracle endpointslices
+${list([
+  {
+    metadata: { name: 'web-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 'web' } },
+    addressType: 'IPv4',
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    endpoints: [
+      { addresses: ['10.244.1.5'], conditions: { ready: true }, nodeName: 'oracle-node' },
+      { addresses: ['10.244.2.5'], conditions: { ready: true }, nodeName: 'other-node' },
+    ],
+  },
+])}
+@@oracle ipvs
+${PROC('rr', true)}@@oracle addresses
+1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever
+2: oracle0    inet 192.168.50.10/24 scope global oracle0\\       valid_lft forever preferred_lft forever
+3: kube-ipvs0    inet 10.96.0.1/32 scope global kube-ipvs0\\       valid_lft forever preferred_lft forever
+3: kube-ipvs0    inet 10.96.10.10/32 scope global kube-ipvs0\\       valid_lft forever preferred_lft forever
+@@oracle altered
+removed oracle-01-web -t 10.96.10.10:80 -r 10.244.2.5:8080
+edited oracle-01-web -A -t 10.96.10.10:80 -s rr
+removed oracle-02-none
+edited oracle-02-none
+@@oracle ipvs-altered
+${PROC('wrr', false)}@@oracle proxy-log
+@@oracle end
+`;
+
+const WEB = [{ namespace: 'default', name: 'web' }];
+
+describe('oracle judge', () => {
+  it('reads the guest output and passes a table that matches, naming exactly the alteration', () => {
+    const out = readGuestOutput(GUEST);
+    assert.equal(out.complete, true);
+    assert.equal(out.version, 'Kubernetes v1.34.11');
+    assert.equal(out.syncSeconds, 2.5);
+    assert.deepEqual(out.alterations.get('oracle-02-none'), { removed: null, edited: null });
+    const run = judgeOracleRun(out);
+    assert.deepEqual(run.problems, []);
+    assert.deepEqual(run.kubeIpvs0.actual, ['10.96.0.1', '10.96.10.10']);
+    const verdict = judgeCase(run, out, 'oracle-01-web', WEB);
+    assert.deepEqual(verdict.problems, []);
+    assert.equal(verdict.virtualServers, 1);
+    assert.deepEqual(verdict.alteredFound, ['missing-real-server TCP/10.96.10.10:80 10.244.2.5:8080', 'scheduler-mismatch TCP/10.96.10.10:80']);
+  });
+
+  it('names a table that differs from the model, and a missing kube-ipvs0 address', () => {
+    const broken = GUEST.replace(`${PROC('rr', true)}@@oracle addresses`, `${PROC('rr', false)}@@oracle addresses`).replace(
+      /^3: kube-ipvs0 {4}inet 10\.96\.10\.10.*\n/m,
+      '',
+    );
+    const out = readGuestOutput(broken);
+    const run = judgeOracleRun(out);
+    assert.equal(run.problems.length, 1, run.problems.join('\n'));
+    assert.match(run.problems[0] ?? '', /kube-ipvs0 holds 10\.96\.0\.1, the model expects 10\.96\.0\.1, 10\.96\.10\.10/);
+    const verdict = judgeCase(run, out, 'oracle-01-web', WEB);
+    assert.ok(verdict.problems.some((p) => /model differs from kube-proxy: .*10\.244\.2\.5:8080/.test(p)), verdict.problems.join('\n'));
+    assert.equal(verdict.problems.length, 1, verdict.problems.join('\n'));
+  });
+
+  it('reads interface addresses and the alteration words', () => {
+    assert.deepEqual([...readInterfaceAddresses('2: eth0    inet 10.0.0.2/24 brd x\n2: eth0    inet6 fe80::1/64\n').entries()], [['eth0', ['10.0.0.2']]]);
+    assert.deepEqual(wantedAlterationFindings({ removed: '-u 10.96.2.10:53 -r 10.244.1.6:5353', edited: '-A -u 10.96.2.10:53 -s rr -p 600' }), [
+      'missing-real-server UDP/10.96.2.10:53 10.244.1.6:5353',
+      'scheduler-mismatch UDP/10.96.2.10:53',
+    ]);
+  });
+});
