@@ -9,7 +9,6 @@
 // (not part of `npm test`: one run takes minutes under software emulation).
 // Under CI=true a missing lab or binary set fails; elsewhere the test skips.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +18,7 @@ import type { OracleCase } from '../../src/oracle/cases.js';
 import { ORACLE_NODE, guestCaseName, planOracleFiles, readOracleCase } from '../../src/oracle/cases.js';
 import type { GuestOutput, OracleVerdict } from '../../src/oracle/judge.js';
 import { judgeCase, judgeOracleRun, readGuestOutput } from '../../src/oracle/judge.js';
-import { ROOT } from '../helpers/cli.js';
+import { ROOT, runBin } from '../helpers/cli.js';
 import { labAvailability, labDeps } from '../helpers/lab.js';
 import { findRealSet } from '../helpers/real-binaries.js';
 
@@ -54,11 +53,9 @@ describe('kube-proxy is the oracle: ipvs expect against real kube-proxy on the r
   before(async () => {
     if (lab.skip !== undefined || 'skip' in real) return;
     mkdirSync(OUT_DIR, { recursive: true });
-    const proxyConfig = execFileSync(
-      process.execPath,
-      ['bin/local-up.js', 'config', 'kube-proxy', '--mode', 'ipvs', '--hostname-override', ORACLE_NODE.name, '--kubeconfig', GUEST_KUBECONFIG],
-      { cwd: ROOT, encoding: 'utf8', timeout: CLI_TIMEOUT_MS, env: { ...process.env, IPVS_SCHEDULER: 'rr' } },
-    );
+    const generated = await runBin(['config', 'kube-proxy', '--mode', 'ipvs', '--hostname-override', ORACLE_NODE.name, '--kubeconfig', GUEST_KUBECONFIG], { cwd: ROOT, timeoutMs: CLI_TIMEOUT_MS, env: { ...process.env, IPVS_SCHEDULER: 'rr' } });
+    if (generated.code !== 0) throw new Error(`local-up config kube-proxy failed: ${generated.stderr}`);
+    const proxyConfig = generated.stdout;
     const files = { ...planOracleFiles(cases), 'kube-proxy.yaml': proxyConfig };
     const started = Date.now();
     const run = await runScriptInLab(
