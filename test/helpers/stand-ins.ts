@@ -105,17 +105,23 @@ export function standInBin(tools: readonly StandInTool[] = ['kind', 'docker', 'k
   return dir;
 }
 
-/** A root with the Debian 6.1 kernel's files as recorded in the lab after the IPVS modules were loaded. */
-export function ipvsKernelRoot(): string {
+/** A fresh HOST_ROOT for one recorded kernel (test/fixtures/kernel/<name>), with its osrelease in place. */
+function recordedKernelRoot(name: string): { root: string; release: string; read: (file: string) => string; put: (path: string, text: string) => void } {
   const root = tempDir('local-up-hostroot-');
-  const d = join(KERNEL_FIXTURES, 'debian-6.1.0-56-amd64');
-  const read = (name: string) => readFileSync(join(d, name), 'utf8');
+  const d = join(KERNEL_FIXTURES, name);
+  const read = (file: string) => readFileSync(join(d, file), 'utf8');
   const release = read('osrelease').trim();
   const put = (path: string, text: string) => {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), text);
   };
   put('proc/sys/kernel/osrelease', `${release}\n`);
+  return { root, release, read, put };
+}
+
+/** A root with the Debian 6.1 kernel's files as recorded in the lab after the IPVS modules were loaded. */
+export function ipvsKernelRoot(): string {
+  const { root, release, read, put } = recordedKernelRoot('debian-6.1.0-56-amd64');
   put('proc/modules', read('proc-modules-after'));
   put(`lib/modules/${release}/modules.builtin`, read('modules.builtin'));
   put(`lib/modules/${release}/modules.dep`, read('modules.dep.subset'));
@@ -126,15 +132,7 @@ export function ipvsKernelRoot(): string {
 
 /** A root with a kernel built without IPVS (a recorded Firecracker guest kernel: `# CONFIG_IP_VS is not set`). */
 export function noIpvsKernelRoot(): string {
-  const root = tempDir('local-up-hostroot-');
-  const d = join(KERNEL_FIXTURES, 'dev-6.18.44-fc');
-  const read = (name: string) => readFileSync(join(d, name), 'utf8');
-  const release = read('osrelease').trim();
-  const put = (path: string, text: string) => {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), text);
-  };
-  put('proc/sys/kernel/osrelease', `${release}\n`);
+  const { root, release, read, put } = recordedKernelRoot('dev-6.18.44-fc');
   put(`boot/config-${release}`, read('config.subset'));
   for (const name of read('sys-module').split('\n').filter((l) => l !== '')) mkdirSync(join(root, 'sys', 'module', name), { recursive: true });
   return root;
