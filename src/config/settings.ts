@@ -53,6 +53,11 @@ function homeOf(env: DefaultContext['env']): string {
   return env.HOME ?? homedir();
 }
 
+/** $XDG_CACHE_HOME/kube-local-up/<name> (~/.cache/kube-local-up/<name>): where downloads, builds and the lab kernel are kept. */
+function cacheFolder(env: DefaultContext['env'], name: string): string {
+  return join(env.XDG_CACHE_HOME ?? join(homeOf(env), '.cache'), 'kube-local-up', name);
+}
+
 /** Expands a leading ~ so values from .env files behave like shell values. */
 export function expandHome(path: string, env: DefaultContext['env']): string {
   return path === '~' || path.startsWith('~/') ? join(homeOf(env), path.slice(1)) : path;
@@ -255,7 +260,7 @@ export function settingSpecs(env: DefaultContext['env']) {
     }),
     toolsDir: setting<string>({
       env: 'TOOLS_DIR', flag: 'tools-dir', group: 'kind',
-      default: ({ env }) => join(env.XDG_CACHE_HOME ?? join(homeOf(env), '.cache'), 'kube-local-up', 'bin'),
+      default: ({ env }) => cacheFolder(env, 'bin'),
       defaultLabel: '$XDG_CACHE_HOME/kube-local-up/bin (~/.cache/kube-local-up/bin)',
       description: 'where `local-up tools install` keeps tools: kind-<version>, kubernetes-<version>/bin, etcd-<version>/bin, kind-source-<version>/bin',
       parse: path(env),
@@ -277,7 +282,7 @@ export function settingSpecs(env: DefaultContext['env']) {
     }),
     goCacheDir: setting<string>({
       env: 'GO_CACHE_DIR', flag: 'go-cache-dir', group: 'tools',
-      default: ({ env }) => join(env.XDG_CACHE_HOME ?? join(homeOf(env), '.cache'), 'kube-local-up', 'go'),
+      default: ({ env }) => cacheFolder(env, 'go'),
       defaultLabel: '$XDG_CACHE_HOME/kube-local-up/go (~/.cache/kube-local-up/go)',
       description: 'Go caches of `tools install --from-source` (GOCACHE=<dir>/build, GOMODCACHE=<dir>/mod; several GB after a Kubernetes build; a second build reuses them)',
       parse: path(env),
@@ -455,7 +460,7 @@ export function settingSpecs(env: DefaultContext['env']) {
     }),
     labCacheDir: setting<string>({
       env: 'LAB_CACHE_DIR', flag: 'lab-cache-dir', group: 'lab',
-      default: ({ env }) => join(env.XDG_CACHE_HOME ?? join(homeOf(env), '.cache'), 'kube-local-up', 'lab'),
+      default: ({ env }) => cacheFolder(env, 'lab'),
       defaultLabel: '$XDG_CACHE_HOME/kube-local-up/lab (~/.cache/kube-local-up/lab)',
       description: 'where lab prepare keeps the unpacked Debian kernel and initramfs',
       parse: path(env),

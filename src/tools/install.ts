@@ -275,7 +275,8 @@ async function installSet(ctx: ToolsContext, tool: ToolSet, version: string, pro
     // A TOOLS_DIR this run created holds nothing now: take it back too.
     if (createdToolsDir !== null && readdirSync(ctx.toolsDir).length === 0) await rm(createdToolsDir, { recursive: true, force: true });
     if (ctx.signal.aborted) throw new LocalUpError(ExitCode.interrupted, `interrupted: ${tool} ${version} was not installed, and nothing half-done was kept`);
-    if (isNoSpace(error)) throw noSpace(ctx.toolsDir, error);
+    // The steps' own errors are final (a full disk already said so where it was met); a raw file-system error is translated here.
+    if (!(error instanceof LocalUpError) && isNoSpace(error)) throw noSpace(ctx.toolsDir, error);
     throw error;
   }
 }
@@ -303,8 +304,7 @@ function isAlive(pid: number): boolean {
 }
 
 function isNoSpace(error: unknown): boolean {
-  const text = error instanceof LocalUpError ? `${error.message}\n${error.details ?? ''}` : error instanceof Error ? `${(error as NodeJS.ErrnoException).code ?? ''} ${error.message}` : '';
-  return /ENOSPC|no space left on device/i.test(text);
+  return error instanceof Error && ((error as NodeJS.ErrnoException).code === 'ENOSPC' || /no space left on device/i.test(error.message));
 }
 
 function noSpace(dir: string, error: unknown): LocalUpError {

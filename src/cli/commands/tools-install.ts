@@ -1,3 +1,4 @@
+import { formatKubeVersion } from '../../config/kube-version.js';
 import type { Settings } from '../../config/settings.js';
 import { ExitCode, usageError } from '../../errors.js';
 import { KIND_SHA256, KIND_VERSION, kindAssetName } from '../../providers/kind/release.js';
@@ -73,13 +74,13 @@ async function runInstall(io: Io, settings: Settings, tool: 'kubernetes' | 'etcd
   const k8s = settings.kubeVersion;
   const etcdVersion = (versionOption ?? '').replace(/^v/, '') || defaultEtcdVersion(settings);
   // Already there: say so, without a "Build ..." step that builds nothing.
-  const version = tool === 'kubernetes' ? (k8s.patch === null ? null : `${k8s.major}.${k8s.minor}.${k8s.patch}`) : tool === 'etcd' ? etcdVersion : KIND_VERSION;
+  const version = tool === 'kubernetes' ? (k8s.patch === null ? null : formatKubeVersion(k8s)) : tool === 'etcd' ? etcdVersion : KIND_VERSION;
   const existing = version === null ? null : readInstalledSet(settings.toolsDir, tool, version);
   if (existing !== null && version !== null) {
     return { tool, version, binDir: toolSetBinDir(settings.toolsDir, tool, version), installed: false, manifest: existing, seconds: 0 };
   }
   const title = tool === 'kubernetes'
-    ? `${fromSource ? 'Build' : 'Download'} Kubernetes ${k8s.major}.${k8s.minor}${k8s.patch === null ? '' : `.${k8s.patch}`}`
+    ? `${fromSource ? 'Build' : 'Download'} Kubernetes ${formatKubeVersion(k8s)}`
     : tool === 'etcd' ? `${fromSource ? 'Build' : 'Download'} etcd ${etcdVersion}` : `Build kind ${KIND_VERSION}`;
   await runSteps(io, [{
     title,
@@ -97,7 +98,7 @@ async function runInstall(io: Io, settings: Settings, tool: 'kubernetes' | 'etcd
 /** The etcd that KUBE_VERSION's own hack/lib/etcd.sh names, when that set is installed from source. */
 function defaultEtcdVersion(settings: Settings): string {
   const v = settings.kubeVersion;
-  const set = v.patch === null ? null : readInstalledSet(settings.toolsDir, 'kubernetes', `${v.major}.${v.minor}.${v.patch}`);
+  const set = v.patch === null ? null : readInstalledSet(settings.toolsDir, 'kubernetes', formatKubeVersion(v));
   return set?.etcdVersion ?? DEFAULT_ETCD_MIN_VERSION;
 }
 

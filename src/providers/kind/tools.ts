@@ -132,6 +132,6 @@ export async function installKind(settings: Pick<Settings, 'kindDownloadBase' | 
 }
 
 /** mkdir -p that returns the first folder it created (null when all existed), so a failure can take it back. */
-export async function mkdirTracked(dir: string): Promise<string | null> {
+async function mkdirTracked(dir: string): Promise<string | null> {
   return (await mkdir(dir, { recursive: true })) ?? null;
 }

@@ -85,8 +85,9 @@ function installedSets(settings: Settings): { kubernetes: InstallManifest | null
   return { kubernetes, kubeBinDir: kubernetes === null || version === null ? null : toolSetBinDir(settings.toolsDir, 'kubernetes', version), etcdBinDirs: etcd.map((s) => s.binDir) };
 }
 
-function searchInput(ctx: Pick<ProviderContext, 'settings' | 'env'>) {
-  const installed = installedSets(ctx.settings);
+type InstalledSets = ReturnType<typeof installedSets>;
+
+function searchInput(ctx: Pick<ProviderContext, 'settings' | 'env'>, installed: InstalledSets = installedSets(ctx.settings)) {
   return {
     kubeBinDir: ctx.settings.kubeBinDir, kubeRoot: ctx.settings.kubeRoot, path: ctx.env.PATH ?? '', platform: goPlatform(process.platform, process.arch),
     installedKubeBinDir: installed.kubeBinDir, installedEtcdBinDirs: installed.etcdBinDirs,
@@ -94,9 +95,8 @@ function searchInput(ctx: Pick<ProviderContext, 'settings' | 'env'>) {
 }
 
 /** ETCD_VERSION when set, else the checkout's hack/lib/etcd.sh (or the installed set's record of it), else the script's default. */
-function etcdMinimum(settings: Settings): { version: string; source: string } {
+function etcdMinimum(settings: Settings, installed: InstalledSets): { version: string; source: string } {
   if (settings.etcdMinVersion !== '') return { version: settings.etcdMinVersion, source: 'ETCD_VERSION' };
-  const installed = installedSets(settings);
   if (installed.kubernetes?.etcdVersion !== undefined && settings.kubeRoot === '' && settings.kubeBinDir === '') {
     return { version: installed.kubernetes.etcdVersion, source: `hack/lib/etcd.sh of ${installed.kubernetes.origin}` };
   }
@@ -159,8 +159,10 @@ export function kubectlAt(ctx: ProviderContext, kubeconfig: string, signal?: Abo
 /** Locates the binaries and reads their versions (once per run). */
 export async function findBinaries(ctx: ProviderContext, session: LocalSession): Promise<{ binaries: readonly FoundBinary[]; verdict: VersionVerdict }> {
   if (session.binaries !== undefined && session.verdict !== undefined) return { binaries: session.binaries, verdict: session.verdict };
-  const binaries = await locateBinaries(NEEDED, { ...searchInput(ctx), runner: ctx.runner, signal: ctx.signal });
-  const etcd = etcdMinimum(ctx.settings);
+  // TOOLS_DIR is read once: the same sets decide where binaries are found and etcd's minimum.
+  const installed = installedSets(ctx.settings);
+  const binaries = await locateBinaries(NEEDED, { ...searchInput(ctx, installed), runner: ctx.runner, signal: ctx.signal });
+  const etcd = etcdMinimum(ctx.settings, installed);
   const verdict = checkBinaryVersions({
     binaries,
     kubeVersion: ctx.settings.kubeVersion,
