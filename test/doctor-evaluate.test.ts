@@ -9,6 +9,7 @@ import type { Tools } from '../src/doctor/evaluate.js';
 import type { DoctorFacts } from '../src/doctor/gather.js';
 import type { ToolFact } from '../src/doctor/tools.js';
 import { probeKernel } from '../src/kernel/probe.js';
+import { thisMachineSite } from '../src/kernel/site.js';
 import { debianHost, devHost } from './helpers/fixture-host.js';
 
 function settings(env: Record<string, string> = {}): Settings {
@@ -164,6 +165,7 @@ describe('the whole report', () => {
       tools: tools(),
       privileges: { uid: 0, sudo: 'passwordless' },
       providerChecks: [{ id: 'provider.etcd', title: 'etcd', status: 'pass', detail: '/usr/bin/etcd (found via PATH)', fix: null }],
+      site: thisMachineSite(debianHost('after')),
     };
     const good = evaluateDoctor(settings({ KUBE_PROXY_MODE: 'ipvs' }), facts);
     assert.equal(good.ok, true, JSON.stringify(good.checks.filter((c) => c.status === 'fail')));
@@ -180,6 +182,7 @@ describe('provider tools in doctor', () => {
       tools: tools(),
       privileges: { uid: 0, sudo: 'passwordless' },
       providerChecks: [{ id: 'provider.etcd', title: 'etcd', status: 'fail', detail: 'etcd not found in PATH', fix: 'apt-get install etcd-server' }],
+      site: thisMachineSite(debianHost('after')),
     };
     const report = evaluateDoctor(settings({ KUBE_PROXY_MODE: 'ipvs' }), facts);
     const etcd = byId(report.checks, 'provider.etcd');

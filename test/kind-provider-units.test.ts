@@ -155,7 +155,7 @@ describe('mode proof and helper pods', () => {
     const bad = judgeModes('ipvs', { mode: '', source: 'ConfigMap' }, [{ node: 'a', endpoint: { mode: null, error: 'curl: (7) refused' } }]);
     assert.deepEqual(bad.problems, [
       'ConfigMap says mode "" (kube-proxy\'s default, iptables), not "ipvs"',
-      'node a: /proxyMode on port 10249 did not answer (curl: (7) refused)',
+      'node a: /proxyMode on 127.0.0.1 port 10249 did not answer (curl: (7) refused)',
     ]);
   });
 

@@ -156,7 +156,7 @@ describe('up with the kind provider (stand-ins)', () => {
     const result = await runCli(UP, env);
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stderr, /error: kube-proxy did not become ready within 2s \(READY_TIMEOUT\): kube-proxy: 2\/2 pods updated, 0\/2 available, 0\/2 ready/);
-    assert.match(result.stderr, /kubectl -n kube-system logs ds\/kube-proxy --tail=40:/);
+    assert.match(result.stderr, /kubectl -n kube-system logs kube-proxy-0x18 --tail=40 \(node kind-control-plane, Running\):/);
     assert.match(result.stderr, /can't use the IPVS proxier: ipset not found/);
     // The evidence is kept before the cluster goes: kind's export and every node's IPVS table.
     const kept = /kept the failed cluster's logs in (\S+)/.exec(result.stderr)?.[1];

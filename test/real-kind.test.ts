@@ -6,12 +6,13 @@
 // it, and only then asks the engine for the node image. Reaching that image request,
 // with the image we pinned, is the proof that kind accepted the document.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { resolveSettings } from '../src/config/resolve.js';
-import { KIND_VERSION } from '../src/providers/kind/release.js';
+import { KIND_VERSION, judgeKindVersion, parseKindVersion } from '../src/providers/kind/release.js';
+import { exportKubeconfigArgs } from '../src/providers/kind/kind-cli.js';
 import { readInstalledSet } from '../src/tools/install.js';
 import { toolSetBinDir } from '../src/tools/layout.js';
 import { ROOT, runInProcess, tempDir } from './helpers/cli.js';
@@ -104,5 +105,48 @@ describe(`real kind ${KIND_VERSION} loads our kind Cluster documents`, { skip },
     const result = await createWith(config);
     assert.notEqual(result.code, 0);
     assert.equal(imageCall(result.calls), undefined, result.stderr);
+  });
+});
+
+// Issue 16: kind's own answers where this machine lets real kind give them.
+describe(`real kind ${KIND_VERSION}: its version and export kubeconfig`, { skip }, () => {
+  it('`kind version` reads as the pinned release and passes the version check', () => {
+    const out = spawnSync(kind as string, ['version'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(out.status, 0, out.stderr);
+    const parsed = parseKindVersion(out.stdout);
+    assert.ok(parsed !== null, `unreadable: ${out.stdout}`);
+    assert.equal(parsed.version, KIND_VERSION);
+    assert.equal(judgeKindVersion(out.stdout, '', '/managed/kind').status, 'pass');
+  });
+
+  it('`kind export kubeconfig --name N --kubeconfig FILE` (the args up --reuse passes) writes FILE for N', () => {
+    const dir = tempDir('real-kind-export-');
+    const calls = join(dir, 'engine-calls');
+    writeFileSync(calls, '');
+    const out = join(dir, 'state', 'kubeconfig');
+    const result = spawnSync(kind as string, exportKubeconfigArgs('dev', out), {
+      env: { PATH: `${ENGINE_DIR}:/usr/bin:/bin`, HOME: dir, ENGINE_CALLS: calls, ENGINE_CLUSTER: 'dev', KIND_EXPERIMENTAL_PROVIDER: 'docker' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    assert.equal(result.status, 0, result.stderr);
+    const written = readFileSync(out, 'utf8');
+    assert.match(written, /^current-context: kind-dev$/m);
+    assert.match(written, /server: https:\/\/127\.0\.0\.1:40123/);
+    // It read the control plane's admin.conf through the engine, and touched no other kubeconfig.
+    assert.ok(readFileSync(calls, 'utf8').includes('exec --privileged dev-control-plane cat /etc/kubernetes/admin.conf'));
+    assert.equal(spawnSync('test', ['-e', join(dir, '.kube', 'config')]).status, 1);
+  });
+
+  it('negative control: a cluster the engine does not have is an error', () => {
+    const dir = tempDir('real-kind-export-');
+    writeFileSync(join(dir, 'calls'), '');
+    const result = spawnSync(kind as string, exportKubeconfigArgs('other', join(dir, 'kubeconfig')), {
+      env: { PATH: `${ENGINE_DIR}:/usr/bin:/bin`, HOME: dir, ENGINE_CALLS: join(dir, 'calls'), ENGINE_CLUSTER: 'dev', KIND_EXPERIMENTAL_PROVIDER: 'docker' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    assert.notEqual(result.status, 0);
+    assert.match(result.stderr, /could not locate any control plane nodes for cluster named 'other'/);
   });
 });

@@ -14,8 +14,21 @@ export interface Check {
   readonly fix: string | null;
 }
 
+/** Which kernel doctor judged, and how it read it. */
+export interface JudgedKernel {
+  /** "this machine", or "engine" (a container engine's kernel that is not this machine's, e.g. Docker Desktop's VM). */
+  readonly judged: 'this machine' | 'engine';
+  /** The kernel release read there; null when it could not be read. */
+  readonly release: string | null;
+  readonly description: string;
+  readonly how: string;
+  readonly why: string;
+}
+
 export interface DoctorReport {
   readonly ok: boolean;
+  /** Present when the provider says where kube-proxy's kernel is. */
+  readonly kernel?: JudgedKernel;
   readonly checks: readonly Check[];
 }
 

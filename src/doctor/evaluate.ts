@@ -4,6 +4,7 @@
 import { formatKubeVersion } from '../config/kube-version.js';
 import type { Settings } from '../config/settings.js';
 import type { KernelFacts, ModuleStatus } from '../kernel/modules.js';
+import { PERSIST_FILE } from '../kernel/load.js';
 import { classifyModule, conntrackModule, moduleSupport, requiredModules } from '../kernel/modules.js';
 import { IPVS_GATE, ipvsTuningOf, validateIpvsTuning, validateProxyModeForVersion } from '../kubeproxy/validate.js';
 import { ipvsGateStage, lastBefore, reached, since } from '../kubeproxy/versions.js';
@@ -76,13 +77,28 @@ export function evaluateMode(settings: Settings): Check[] {
   return checks;
 }
 
-/** The kernel's verdict for each required module, in load order. */
-export function moduleStatuses(kernel: KernelFacts, scheduler: string): ModuleStatus[] {
-  return requiredModules(kernel.release, scheduler).map((name) => classifyModule(name, kernel));
+/** The kernel's verdict for each required module (and `extra` ones), in load order. */
+export function moduleStatuses(kernel: KernelFacts, scheduler: string, extra: readonly string[] = []): ModuleStatus[] {
+  return [...requiredModules(kernel.release, scheduler), ...extra].map((name) => classifyModule(name, kernel));
+}
+
+/** The file and the commands that preload IPVS's modules at boot (systemd-modules-load reads /etc/modules-load.d). */
+export function preloadCommands(modules: readonly string[]): string {
+  return `printf '%s\\n' ${modules.join(' ')} | sudo tee ${PERSIST_FILE} && sudo systemctl restart systemd-modules-load.service`;
+}
+
+export interface KernelContext {
+  /**
+   * A rootless engine runs the nodes: they cannot load modules, on demand or otherwise, so everything
+   * must be loaded on the host beforehand (kind's rootless guide, site/content/docs/user/rootless.md).
+   */
+  readonly rootless?: boolean;
+  /** How a loadable module gets loaded there, when not with `local-up modules load` on this machine. */
+  readonly loadHint?: string;
 }
 
 /** @param elsewhere the last resort a failing check's fix offers (doctor: the lab; up: another machine or mode). */
-export function evaluateKernel(settings: Settings, kernel: KernelFacts | { readonly error: string }, elsewhere: string = LAB_HINT): Check[] {
+export function evaluateKernel(settings: Settings, kernel: KernelFacts | { readonly error: string }, elsewhere: string = LAB_HINT, context: KernelContext = {}): Check[] {
   if ('error' in kernel) {
     return [check('kernel.release', 'Kernel', 'fail', kernel.error, 'run doctor where /proc and /lib/modules can be read')];
   }
@@ -124,7 +140,7 @@ export function evaluateKernel(settings: Settings, kernel: KernelFacts | { reado
         checks.push(check(`kernel.module.${status.name}`, title, 'pass', status.evidence));
         break;
       case 'loadable':
-        checks.push(check(`kernel.module.${status.name}`, title, 'warn', status.evidence, 'load it now with: local-up modules load (the kernel may also load it on demand)'));
+        checks.push(check(`kernel.module.${status.name}`, title, 'warn', status.evidence, context.loadHint ?? 'load it now with: local-up modules load (the kernel may also load it on demand)'));
         break;
       case 'absent':
         checks.push(check(`kernel.module.${status.name}`, title, 'fail', `absent: ${status.evidence}`, moduleFix(status.name, settings.scheduler, elsewhere)));
@@ -133,9 +149,14 @@ export function evaluateKernel(settings: Settings, kernel: KernelFacts | { reado
   }
 
   const ipSet = classifyModule('ip_set', kernel);
-  checks.push(ipSet.state === 'absent'
-    ? check('kernel.ip_set', 'IP sets in the kernel (kube-proxy keeps KUBE-CLUSTER-IP and friends there)', 'fail', `absent: ${ipSet.evidence}`, `use a kernel with CONFIG_IP_SET (some cloud images ship it only in an extra modules package), ${elsewhere}`)
-    : check('kernel.ip_set', 'IP sets in the kernel (kube-proxy keeps KUBE-CLUSTER-IP and friends there)', 'pass', ipSet.state === 'loadable' ? `${ipSet.evidence}; loaded on demand when ipset first runs` : ipSet.evidence));
+  const ipSetTitle = 'IP sets in the kernel (kube-proxy keeps KUBE-CLUSTER-IP and friends there)';
+  if (ipSet.state === 'absent') {
+    checks.push(check('kernel.ip_set', ipSetTitle, 'fail', `absent: ${ipSet.evidence}`, `use a kernel with CONFIG_IP_SET (some cloud images ship it only in an extra modules package), ${elsewhere}`));
+  } else if (ipSet.state === 'loadable' && context.rootless === true) {
+    checks.push(check('kernel.ip_set', ipSetTitle, 'warn', `${ipSet.evidence}; a rootless engine's nodes cannot load it (not on demand either): it must be loaded on the host first`, `up loads it with the others; to have it at every boot: ${preloadCommands([...statuses.map((s) => s.name), 'ip_set'])}`));
+  } else {
+    checks.push(check('kernel.ip_set', ipSetTitle, 'pass', ipSet.state === 'loadable' ? `${ipSet.evidence}; loaded on demand when ipset first runs` : ipSet.evidence));
+  }
   return checks;
 }
 

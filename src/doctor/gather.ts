@@ -6,6 +6,8 @@ import type { Runner } from '../exec/runner.js';
 import { findExecutable } from '../exec/which.js';
 import type { KernelFacts } from '../kernel/modules.js';
 import { probeKernel } from '../kernel/probe.js';
+import type { KernelSite } from '../kernel/site.js';
+import { thisMachineSite } from '../kernel/site.js';
 import { isLocalUpError } from '../errors.js';
 import type { Privileges, SudoState, Tools } from './evaluate.js';
 import { probeTool } from './tools.js';
@@ -20,6 +22,8 @@ export interface DoctorDeps {
   readonly uid: number;
   /** The chosen provider's read-only checks (its tools; Provider.checks). */
   readonly providerChecks: () => Promise<readonly Check[]>;
+  /** Where kube-proxy's kernel is (Provider.kernelSite); absent or null: this machine's (deps.host). */
+  readonly kernelSite?: () => Promise<KernelSite | null>;
 }
 
 export interface DoctorFacts {
@@ -28,6 +32,8 @@ export interface DoctorFacts {
   readonly privileges: Privileges;
   /** The chosen provider's own read-only checks (Provider.checks). */
   readonly providerChecks: readonly Check[];
+  /** The kernel judged. */
+  readonly site: KernelSite;
 }
 
 export async function readKernelFacts(host: Host): Promise<KernelFacts | { readonly error: string }> {
@@ -61,11 +67,15 @@ export async function readPrivileges(runner: Runner, env: DoctorDeps['env'], uid
 }
 
 export async function gatherDoctorFacts(deps: DoctorDeps): Promise<DoctorFacts> {
-  const [kernel, tools, privileges, providerChecks] = await Promise.all([
-    readKernelFacts(deps.host),
+  const readSite = async (): Promise<{ site: KernelSite; kernel: DoctorFacts['kernel'] }> => {
+    const site = (await deps.kernelSite?.()) ?? thisMachineSite(deps.host);
+    return { site, kernel: site.host === null ? { error: site.problem ?? `cannot read ${site.description}` } : await readKernelFacts(site.host) };
+  };
+  const [{ site, kernel }, tools, privileges, providerChecks] = await Promise.all([
+    readSite(),
     gatherTools(deps.runner, deps.env),
     readPrivileges(deps.runner, deps.env, deps.uid),
     deps.providerChecks(),
   ]);
-  return { kernel, tools, privileges, providerChecks };
+  return { kernel, tools, privileges, providerChecks, site };
 }

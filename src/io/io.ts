@@ -20,4 +20,12 @@ export interface Io {
   readonly runner: Runner;
   /** The kube-local-up checkout or installed package (holds package.json and the default .env). */
   readonly projectRoot: string;
+  /** This machine's OS and kernel release (process.platform, os.release()) when not the process's own (tests). */
+  readonly platform?: Platform;
+}
+
+/** This machine's operating system as Node names it ("linux", "darwin", "win32") and its kernel release. */
+export interface Platform {
+  readonly os: string;
+  readonly release: string;
 }

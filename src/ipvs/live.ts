@@ -19,10 +19,18 @@ export const PROC_IP_VS = '/proc/net/ip_vs';
 export const KUBE_IPVS0 = 'kube-ipvs0';
 const IP_ADDR_TIMEOUT_MS = 20_000;
 
+/** A kernel's HZ and where it was read ("node X's kernel config", "this machine's kernel config (...)"). */
+export interface HzFact {
+  readonly hz: number;
+  readonly source: string;
+}
+
 export interface NodeIpvsReading {
   readonly table: IpvsTable;
   /** The kernel's HZ, when its config could be read (else persistence stays in jiffies). */
   readonly hz: number | null;
+  /** Where HZ came from; null when it is unknown (persistence timeouts are then not compared). */
+  readonly hzSource: string | null;
   /** The text as read, for logs. */
   readonly text: string;
 }
@@ -33,16 +41,20 @@ export async function readHostHz(host: Host): Promise<number | null> {
   return kernelHz({ config: await readKernelConfig(host, release) });
 }
 
-/** The node's IPVS table from /proc/net/ip_vs. */
-export async function readNodeIpvs(host: Host): Promise<NodeIpvsReading> {
+/**
+ * The node's IPVS table from /proc/net/ip_vs, persistence read with the node's HZ: from its own kernel
+ * config, else `fallback` (where the provider found the same kernel's config).
+ */
+export async function readNodeIpvs(host: Host, fallback: HzFact | null = null): Promise<NodeIpvsReading> {
   const text = await host.readFile(PROC_IP_VS);
   if (text === null) {
     throw unavailableError(`${host.description} has no ${PROC_IP_VS}: the ip_vs kernel module is not loaded there`, {
       hint: 'kube-proxy in ipvs mode loads it when it starts; is kube-proxy running in ipvs mode? (`local-up doctor`, `local-up status`)',
     });
   }
-  const hz = await readHostHz(host);
-  return { table: readProcIpvs(text, hz === null ? {} : { hz }), hz, text };
+  const own = await readHostHz(host);
+  const hz: HzFact | null = own !== null ? { hz: own, source: `${host.description}'s kernel config` } : fallback;
+  return { table: readProcIpvs(text, hz === null ? {} : { hz: hz.hz }), hz: hz?.hz ?? null, hzSource: hz?.source ?? null, text };
 }
 
 export interface InterfaceAddress {
@@ -162,13 +174,18 @@ export function compareKubeIpvs0(expected: readonly string[], actual: readonly s
   return findings;
 }
 
+/** A node's check, and the HZ its persistence timeouts were read with (null: they were not compared). */
+export type LiveNodeCheck = NodeCheck & { readonly hz: HzFact | null };
+
 /** Reads one node through its Host and checks it. */
 export async function assertLiveNode(
   host: Host,
   nodeName: string,
   cluster: ClusterState,
   options: Omit<LiveNodeInput, 'cluster' | 'nodeName' | 'table' | 'addresses'>,
-): Promise<NodeCheck> {
-  const [reading, addresses] = await Promise.all([readNodeIpvs(host), readNodeAddresses(host)]);
-  return checkLiveNode({ ...options, cluster, nodeName, table: reading.table, addresses });
+  hzFallback: HzFact | null = null,
+): Promise<LiveNodeCheck> {
+  const [reading, addresses] = await Promise.all([readNodeIpvs(host, hzFallback), readNodeAddresses(host)]);
+  const hz = reading.hz === null || reading.hzSource === null ? null : { hz: reading.hz, source: reading.hzSource };
+  return { ...checkLiveNode({ ...options, cluster, nodeName, table: reading.table, addresses }), hz };
 }

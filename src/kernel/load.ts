@@ -22,8 +22,8 @@ export interface LoadPlan {
   readonly toLoad: readonly string[];
 }
 
-export function planModuleLoad(kernel: KernelFacts, scheduler: string): LoadPlan {
-  const before = requiredModules(kernel.release, scheduler).map((name) => classifyModule(name, kernel));
+export function planModuleLoad(kernel: KernelFacts, scheduler: string, extra: readonly string[] = []): LoadPlan {
+  const before = [...requiredModules(kernel.release, scheduler), ...extra].map((name) => classifyModule(name, kernel));
   const absent = before.filter((s) => s.state === 'absent');
   if (absent.length > 0) {
     const cannotLoad = moduleSupport(kernel) === false;
@@ -92,6 +92,11 @@ export interface LoadDeps {
   readonly runner: Runner;
   readonly elevation: Elevation;
   readonly signal?: AbortSignal;
+  /**
+   * Run modprobe through `host` itself (already root there: a privileged container on a container
+   * engine's kernel) instead of this machine's modprobe with sudo.
+   */
+  readonly modprobeThroughHost?: boolean;
 }
 
 export interface LoadResult {
@@ -101,10 +106,18 @@ export interface LoadResult {
   readonly persisted: 'written' | 'unchanged' | 'not-requested';
 }
 
-export async function loadModules(scheduler: string, deps: LoadDeps, options: { persist: boolean }): Promise<LoadResult> {
+export async function loadModules(scheduler: string, deps: LoadDeps, options: { persist: boolean; extra?: readonly string[] }): Promise<LoadResult> {
   const kernel = await probeKernel(deps.host);
-  const plan = planModuleLoad(kernel, scheduler);
-  if (plan.toLoad.length > 0) {
+  const plan = planModuleLoad(kernel, scheduler, options.extra);
+  if (plan.toLoad.length > 0 && deps.modprobeThroughHost === true) {
+    const result = await deps.host.run('modprobe', ['-a', '--', ...plan.toLoad], { timeoutMs: MODPROBE_TIMEOUT_MS, ...(deps.signal === undefined ? {} : { signal: deps.signal }) });
+    if (result.exitCode !== 0) {
+      throw new LocalUpError(ExitCode.unavailable, `loading kernel modules in ${deps.host.description} failed: ${result.command} exited with ${result.exitCode ?? result.signal ?? 'an error'}`, {
+        details: tail(result.stderr || result.stdout, 10),
+        hint: 'the output above is modprobe\'s, run in a privileged container on the engine\'s kernel; the engine\'s VM may lack these modules',
+      });
+    }
+  } else if (plan.toLoad.length > 0) {
     const modprobe = locate(deps.elevation, 'modprobe');
     if (modprobe === null) {
       throw unavailableError('modprobe not found (searched PATH and the sbin folders)', { hint: 'install it: sudo apt-get install kmod (Debian/Ubuntu)' });

@@ -210,12 +210,16 @@ export interface PodSummary {
   readonly name: string;
   readonly nodeName: string;
   readonly phase: string;
+  /** The pod's Ready condition is True. */
+  readonly ready: boolean;
 }
 
 /** Pods from `kubectl get pods -o json`. */
 export function readPodList(value: unknown): PodSummary[] {
   return asArray(asObject(value).items).map((item) => {
     const pod = asObject(item);
-    return { name: asString(asObject(pod.metadata).name), nodeName: asString(asObject(pod.spec).nodeName), phase: asString(asObject(pod.status).phase) };
+    const status = asObject(pod.status);
+    const ready = asArray(status.conditions).some((c) => asString(asObject(c).type) === 'Ready' && asString(asObject(c).status) === 'True');
+    return { name: asString(asObject(pod.metadata).name), nodeName: asString(asObject(pod.spec).nodeName), phase: asString(status.phase), ready };
   });
 }

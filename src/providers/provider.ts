@@ -3,7 +3,8 @@
 // src/steps/ only talk to this interface; they never branch on the provider.
 //
 // What the orchestrator does itself, for every provider (so a provider does NOT):
-//   - doctor's mode and kernel checks, and loading the IPVS modules on this host;
+//   - doctor's mode and kernel checks, and loading the IPVS modules, on the kernel kube-proxy will
+//     run on (this machine's, or where the provider's kernelSite() says: kind's engine VM);
 //   - the state file (written before create, updated after, removed by down);
 //   - the run log file, progress display and Ctrl-C handling;
 //   - reading /proxyMode (port 10249) and the IPVS table on each node through
@@ -18,6 +19,8 @@ import type { ProviderName, Settings } from '../config/settings.js';
 import type { Host } from '../exec/host.js';
 import type { Runner } from '../exec/runner.js';
 import type { RunLog } from '../log/run-log.js';
+import type { Platform } from '../io/io.js';
+import type { KernelSite } from '../kernel/site.js';
 import type { ClusterState } from '../state/state-file.js';
 
 /** Everything a provider may touch. Built by the orchestrator, one per step. */
@@ -41,6 +44,8 @@ export interface ProviderContext {
   readonly interactive: boolean;
   /** --retain: keep whatever a failed create made (kind: `--retain`), for debugging. */
   readonly retain: boolean;
+  /** This machine's OS and kernel release; absent: the process's own (process.platform, os.release()). */
+  readonly platform?: Platform;
 }
 
 /** A cluster node and the way to run commands in its network namespace and read its files. */
@@ -51,6 +56,16 @@ export interface ClusterNode {
   readonly host: Host;
   /** Where kube-proxy answers /proxyMode on this node when not on its default port (10249). */
   readonly proxyModePort?: number;
+  /**
+   * The loopback address kube-proxy's metrics server listens on, when not 127.0.0.1: "[::1]" where
+   * kube-proxy binds to "::" (an IPv6 node: its default metricsBindAddress follows bindAddress's family).
+   */
+  readonly proxyModeAddress?: string;
+  /**
+   * HZ of the node's kernel and where it was read, for nodes that cannot read a kernel config themselves
+   * (kind mounts only /lib/modules into nodes: /boot/config-* is never there, /proc/config.gz only on some kernels).
+   */
+  readonly hzFallback?: { readonly hz: number; readonly source: string } | null;
 }
 
 /** What create() made, recorded in the state file's `details` so down/status/logs find it again. */
@@ -79,6 +94,13 @@ export interface Preflight<S extends ProviderSession = ProviderSession> {
 
 export interface Provider<S extends ProviderSession = ProviderSession> {
   readonly name: ProviderName;
+
+  /**
+   * Where the kernel that will run kube-proxy is, when it may not be this machine's (kind: the container
+   * engine's, which may live in a VM). doctor judges IPVS there and `up` loads the modules there.
+   * Without this method, or when it returns null, it is this machine's kernel.
+   */
+  kernelSite?(ctx: ProviderContext): Promise<KernelSite | null>;
 
   /** What `doctor` shows for this provider: read-only checks (nothing installed, created or written). */
   checks(ctx: ProviderContext): Promise<readonly Check[]>;
@@ -137,6 +159,18 @@ export interface Provider<S extends ProviderSession = ProviderSession> {
    * `signal` aborts (Ctrl-C; the cluster is stopped, then 'interrupted') or a component dies (the
    * cluster is stopped and the error names the component, with its log tail).
    */
+  /**
+   * `up --reuse` of a cluster kube-local-up did not create: make it reachable the way create() would
+   * have (kind: export its kubeconfig to KUBECONFIG_OUT). Returns what the state file records of it.
+   */
+  adopt?(ctx: ProviderContext): Promise<ProviderDetails>;
+
+  /**
+   * After a failed create kept with --retain, when no kubeconfig was written: how to reach what was
+   * kept (kind: it writes the kubeconfig only after every create step succeeded).
+   */
+  retainedHint?(ctx: Omit<ProviderContext, 'runner' | 'signal' | 'log'>): string;
+
   supervise?(ctx: ProviderContext, state: ClusterState, signal: AbortSignal, session?: S): Promise<'interrupted'>;
 }
 

@@ -82,7 +82,8 @@ export async function runSmoke(io: Io, resolved: ResolvedSettings, options: Smok
         const provider = await loadProvider(state.provider);
         const ctx = providerContext({ io, resolved, log });
         const hzFallback = await readHostHz(new LocalHost(io.runner, s.hostRoot));
-        const nodes = (await provider.nodes(ctx, { ...state, kubeconfig })).map((n) => ({ name: n.name, host: n.host, hzFallback, ...(n.proxyModePort === undefined ? {} : { proxyModePort: n.proxyModePort }) }));
+        // The provider knows the nodes' kernel (kind: maybe an engine's VM, not this machine's); else this machine's.
+        const nodes = (await provider.nodes(ctx, { ...state, kubeconfig })).map((n) => ({ name: n.name, host: n.host, hzFallback: n.hzFallback === undefined ? hzFallback : (n.hzFallback?.hz ?? null), ...(n.proxyModePort === undefined ? {} : { proxyModePort: n.proxyModePort }), ...(n.proxyModeAddress === undefined ? {} : { proxyModeAddress: n.proxyModeAddress }) }));
         return work(nodes);
       }
       const names = (await kubectl.nodes()).map((n) => n.name);

@@ -18,7 +18,7 @@ import type { KubeNode } from '../kube/kubectl.js';
 import { Kubectl, kubectlWaitTimeoutMs } from '../kube/kubectl.js';
 import { readClusterJson } from '../kube/read.js';
 import type { ClusterState as KubeClusterState } from '../kube/types.js';
-import { assertOptionsOf, readProxyModeEndpoint } from '../steps/cluster.js';
+import { assertOptionsOf, proxyModeEndpointOf, readProxyModeEndpoint } from '../steps/cluster.js';
 import { interrupted, pollUntil } from '../exec/wait.js';
 import { expectedSpread, judgePersistence, virtualServersReaching } from './analysis.js';
 import type { CheckOutcome, TableSource, Target } from './checks.js';
@@ -39,6 +39,8 @@ export interface SmokeNode {
   readonly hzFallback: number | null;
   /** Where kube-proxy answers /proxyMode when not on 10249 (the provider says). */
   readonly proxyModePort?: number;
+  /** The address /proxyMode answers on when not 127.0.0.1 (an IPv6 node: [::1]). */
+  readonly proxyModeAddress?: string;
 }
 
 interface NodeReading {
@@ -240,8 +242,8 @@ export class SmokeRun {
   private async proxyModes(nodes: readonly SmokeNode[]): Promise<void> {
     for (const node of nodes) {
       await this.check('proxy-mode', `kube-proxy /proxyMode on ${node.name}`, async () => {
-        const answer = await readProxyModeEndpoint(node.host, node.proxyModePort);
-        const evidence = [`GET http://127.0.0.1:10249/proxyMode on ${node.host.description}: ${answer.mode ?? `no answer (${answer.error ?? ''})`}`];
+        const answer = await readProxyModeEndpoint(node.host, node.proxyModePort, node.proxyModeAddress);
+        const evidence = [`GET http://${proxyModeEndpointOf(node)}/proxyMode on ${node.host.description}: ${answer.mode ?? `no answer (${answer.error ?? ''})`}`];
         if (answer.mode === this.mode) return { status: 'passed', message: `kube-proxy runs in ${this.mode} mode`, evidence };
         return { status: 'failed', message: answer.mode === null ? 'kube-proxy did not answer /proxyMode' : `kube-proxy runs in "${answer.mode}" mode, not "${this.mode}"`, evidence };
       });

@@ -1,6 +1,7 @@
 // Pieces `up`, `status`, `logs` and `assert` share, for every provider: the
 // provider context, kube-proxy's mode as each node reports it, and the IPVS
 // assertions on every node.
+import { release } from 'node:os';
 import { formatKubeVersion } from '../config/kube-version.js';
 import type { ResolvedSettings } from '../config/resolve.js';
 import type { Settings } from '../config/settings.js';
@@ -12,6 +13,7 @@ import { Kubectl, findKubectl, kubectlMissing } from '../kube/kubectl.js';
 import { readClusterJson } from '../kube/read.js';
 import type { NodeCheck } from '../ipvs/diff.js';
 import { assertLiveNode } from '../ipvs/live.js';
+import type { LiveNodeCheck } from '../ipvs/live.js';
 import type { RunLog } from '../log/run-log.js';
 import type { ClusterNode, Provider, ProviderContext } from '../providers/provider.js';
 import type { ClusterState } from '../state/state-file.js';
@@ -46,6 +48,7 @@ export function providerContext(input: ContextInput): ProviderContext {
     uid: process.getuid?.() ?? -1,
     interactive: input.io.stdinIsTTY,
     retain: input.retain ?? false,
+    platform: input.io.platform ?? { os: process.platform, release: release() },
   };
 }
 
@@ -82,12 +85,19 @@ export interface EndpointMode {
   readonly error: string | null;
 }
 
+/** kube-proxy's default metrics address on an IPv4 node. */
+export const PROXY_MODE_ADDRESS = '127.0.0.1';
+
+/** Where a node's /proxyMode answers, for messages: "127.0.0.1:10249", "[::1]:10249". */
+export const proxyModeEndpointOf = (node: Pick<ClusterNode, 'proxyModePort' | 'proxyModeAddress'>): string => `${node.proxyModeAddress ?? PROXY_MODE_ADDRESS}:${node.proxyModePort ?? PROXY_MODE_PORT}`;
+
 /**
- * Asks kube-proxy on a node which mode it runs in: GET http://127.0.0.1:10249/proxyMode from
- * inside the node's network namespace (curl, else wget: kind's node image has curl, busybox wget).
+ * Asks kube-proxy on a node which mode it runs in: GET http://ADDRESS:PORT/proxyMode from inside the
+ * node's network namespace (curl, else wget: kind's node image has curl, busybox wget). ADDRESS is
+ * 127.0.0.1, or [::1] on a node whose kube-proxy binds to "::" (the provider says: ClusterNode).
  */
-export async function readProxyModeEndpoint(host: Host, port: number = PROXY_MODE_PORT): Promise<EndpointMode> {
-  const url = `http://127.0.0.1:${port}/proxyMode`;
+export async function readProxyModeEndpoint(host: Host, port: number = PROXY_MODE_PORT, address: string = PROXY_MODE_ADDRESS): Promise<EndpointMode> {
+  const url = `http://${address}:${port}/proxyMode`;
   const attempts: [string, string[]][] = [
     ['curl', ['-fsS', '--max-time', PROXY_MODE_FETCH_SECONDS, url]],
     ['wget', ['-q', '-T', PROXY_MODE_FETCH_SECONDS, '-O', '-', url]],
@@ -108,6 +118,8 @@ export interface NodeMode {
   readonly node: string;
   /** The port /proxyMode was asked on (10249 unless the provider says otherwise). */
   readonly port?: number;
+  /** The address it was asked on (127.0.0.1 unless the provider says otherwise). */
+  readonly address?: string;
   readonly endpoint: EndpointMode;
 }
 
@@ -123,7 +135,9 @@ export interface ModeProof {
 /** The configured mode and every node's /proxyMode must equal the requested mode. */
 export async function proveProxyMode(provider: Provider, ctx: ProviderContext, state: ClusterState, nodes: readonly ClusterNode[], requested: string): Promise<ModeProof> {
   const configured = await provider.configuredMode(ctx, state);
-  const modes = await Promise.all(nodes.map(async (node) => ({ node: node.name, port: node.proxyModePort ?? PROXY_MODE_PORT, endpoint: await readProxyModeEndpoint(node.host, node.proxyModePort) })));
+  const modes = await Promise.all(
+    nodes.map(async (node) => ({ node: node.name, port: node.proxyModePort ?? PROXY_MODE_PORT, address: node.proxyModeAddress ?? PROXY_MODE_ADDRESS, endpoint: await readProxyModeEndpoint(node.host, node.proxyModePort, node.proxyModeAddress) })),
+  );
   return judgeModes(requested, configured, modes);
 }
 
@@ -133,8 +147,8 @@ export function judgeModes(requested: string, configured: ModeProof['configured'
   const effective = configured.mode === '' ? 'iptables' : configured.mode;
   if (effective !== requested) problems.push(`${configured.source} says mode "${configured.mode}"${configured.mode === '' ? ' (kube-proxy\'s default, iptables)' : ''}, not "${requested}"`);
   if (nodes.length === 0) problems.push('the cluster has no nodes');
-  for (const { node, endpoint, port } of nodes) {
-    if (endpoint.mode === null) problems.push(`node ${node}: /proxyMode on port ${port ?? PROXY_MODE_PORT} did not answer (${endpoint.error ?? 'no answer'})`);
+  for (const { node, endpoint, port, address } of nodes) {
+    if (endpoint.mode === null) problems.push(`node ${node}: /proxyMode on ${address ?? PROXY_MODE_ADDRESS} port ${port ?? PROXY_MODE_PORT} did not answer (${endpoint.error ?? 'no answer'})`);
     else if (endpoint.mode !== requested) problems.push(`node ${node}: kube-proxy runs in "${endpoint.mode}" mode, not "${requested}" (/proxyMode)`);
   }
   return { requested, configured, nodes, ok: problems.length === 0, problems };
@@ -155,14 +169,31 @@ export const assertOptionsOf = (s: Settings): AssertOptions => ({
 });
 
 /** Reads the cluster once, then every node's table and addresses, and checks each. */
-export async function assertNodes(kubectl: Kubectl, nodes: readonly ClusterNode[], options: AssertOptions, onNode?: (node: string) => void): Promise<NodeCheck[]> {
+export async function assertNodes(kubectl: Kubectl, nodes: readonly ClusterNode[], options: AssertOptions, onNode?: (node: string) => void): Promise<LiveNodeCheck[]> {
   const cluster = readClusterJson(await kubectl.clusterJson(), 'kubectl get services,endpointslices -A -o json');
-  const checks: NodeCheck[] = [];
+  const checks: LiveNodeCheck[] = [];
   for (const node of nodes) {
     onNode?.(node.name);
-    checks.push(await assertLiveNode(node.host, node.name, cluster, options));
+    checks.push(await assertLiveNode(node.host, node.name, cluster, options, node.hzFallback ?? null));
   }
   return checks;
+}
+
+/**
+ * Summary lines on where each node's HZ came from, grouped; nodes without one say loudly that their
+ * persistence timeouts (session affinity) were not compared.
+ */
+export function hzLines(checks: readonly LiveNodeCheck[]): { readonly known: string[]; readonly unknown: string | null } {
+  const bySource = new Map<string, string[]>();
+  const unknown: string[] = [];
+  for (const c of checks) {
+    if (c.hz === null) unknown.push(c.node);
+    else bySource.set(`HZ ${c.hz.hz} from ${c.hz.source}`, [...(bySource.get(`HZ ${c.hz.hz} from ${c.hz.source}`) ?? []), c.node]);
+  }
+  return {
+    known: [...bySource].map(([what, nodes]) => `${nodes.join(', ')}: ${what}`),
+    unknown: unknown.length === 0 ? null : `HZ unknown on ${unknown.join(', ')}: persistence timeouts (session affinity) were NOT compared (no kernel config readable in the nodes or where they run: /proc/config.gz, /boot/config-<release>)`,
+  };
 }
 
 /** "OK: 12 virtual servers match" / "FAIL: 2 failures" for one node, one line. */

@@ -46,7 +46,7 @@ export async function collectClusterLogs(provider: Provider, ctx: ProviderContex
       files.push(await save(join(nodeDir, 'ip-addr.txt'), addresses.exitCode === 0 ? addresses.stdout : `(${addresses.command} failed)\n${tail(addresses.stderr, 5)}\n`));
       const bound = parseIpAddrOneline(addresses.stdout).filter((a) => a.ifname === KUBE_IPVS0).map((a) => `${a.address}/${a.prefix}`);
       files.push(await save(join(nodeDir, `${KUBE_IPVS0}.txt`), bound.length === 0 ? `(no addresses on ${KUBE_IPVS0})\n` : `${bound.join('\n')}\n`));
-      const mode = await readProxyModeEndpoint(node.host, node.proxyModePort);
+      const mode = await readProxyModeEndpoint(node.host, node.proxyModePort, node.proxyModeAddress);
       files.push(await save(join(nodeDir, 'proxy-mode.txt'), `${mode.mode ?? `(no answer: ${mode.error ?? ''})`}\n`));
     }
     return files;

@@ -3,6 +3,7 @@
 // node → IPVS assertions), then the summary. `up --dry-run` prints the same plan.
 // A failed or interrupted run deletes what it created (unless --retain), and a
 // state file records what exists so `down`, `status` and `logs` find it.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatKubeVersion } from '../config/kube-version.js';
 import type { ResolvedSettings } from '../config/resolve.js';
@@ -12,9 +13,12 @@ import type { Step } from './progress.js';
 import type { Check } from '../doctor/check.js';
 import { UP_ELSEWHERE_HINT, evaluateKernel, evaluateMode, moduleStatuses } from '../doctor/evaluate.js';
 import { readKernelFacts } from '../doctor/gather.js';
+import { kernelContextOf } from '../doctor/doctor.js';
 import { ExitCode, LocalUpError, formatError, isLocalUpError, unavailableError, usageError } from '../errors.js';
 import { LocalHost } from '../exec/host.js';
-import type { NodeCheck } from '../ipvs/diff.js';
+import type { LiveNodeCheck } from '../ipvs/live.js';
+import type { KernelSite } from '../kernel/site.js';
+import { thisMachineSite } from '../kernel/site.js';
 import { formatIpvsReport } from '../ipvs/report.js';
 import { loadModules } from '../kernel/load.js';
 import type { RunLog } from '../log/run-log.js';
@@ -27,7 +31,7 @@ import type { ClusterState } from '../state/state-file.js';
 import { readClusterState, removeClusterState, writeClusterState } from '../state/state-file.js';
 import type { ModeProof } from './cluster.js';
 import { collectClusterLogs, logStamp } from './logs.js';
-import { assertNodes, assertOptionsOf, assertionLine, initialState, kubectlForState, providerContext, proveProxyMode } from './cluster.js';
+import { assertNodes, assertOptionsOf, assertionLine, hzLines, initialState, kubectlForState, providerContext, proveProxyMode } from './cluster.js';
 
 /** Collecting a failed cluster's logs before deleting it may take this long at most. */
 const FAILED_UP_LOGS_TIMEOUT_MS = 120_000;
@@ -55,8 +59,10 @@ interface UpRun {
   reusing: boolean;
   nodes: readonly ClusterNode[];
   modes: ModeProof | null;
-  checks: readonly NodeCheck[];
+  checks: readonly LiveNodeCheck[];
   preflightNotes: string[];
+  /** Where kube-proxy's kernel is (preflight judged it; modules loads there). */
+  site: KernelSite | null;
 }
 
 /**
@@ -70,8 +76,8 @@ export async function runUp(io: Io, resolved: ResolvedSettings, options: UpOptio
   log.write(`local-up up: cluster ${s.clusterName}, provider ${s.provider}, KUBE_PROXY_MODE=${s.proxyMode}, Kubernetes ${formatKubeVersion(s.kubeVersion)}`);
   const base = { io, resolved, log, retain: options.retain };
   const ctxFor = (progress: (line: string) => void): ProviderContext => providerContext({ ...base, progress: (line) => (log.write(line), progress(line)) });
-  const run: UpRun = { provider: provider ?? (await loadProvider(s.provider)), session: null, state: null, createStarted: false, reusing: false, nodes: [], modes: null, checks: [], preflightNotes: [] };
-  const kernelHost = new LocalHost(io.runner, s.hostRoot);
+  const run: UpRun = { provider: provider ?? (await loadProvider(s.provider)), session: null, state: null, createStarted: false, reusing: false, nodes: [], modes: null, checks: [], preflightNotes: [], site: null };
+  const localHost = new LocalHost(io.runner, s.hostRoot);
   const saveState = async (details: Readonly<Record<string, unknown>>, phase: UpPhase) => {
     const previous = run.state;
     run.state = { ...(previous ?? initialState(s, {})), details: { ...details, [UP_PHASE_KEY]: phase } };
@@ -84,10 +90,14 @@ export async function runUp(io: Io, resolved: ResolvedSettings, options: UpOptio
       run: async (r, progress) => {
         const ctx = ctxFor(progress);
         requireNoFailures(evaluateMode(s), ExitCode.usage, 'the settings cannot run', 'change the settings named above (`local-up doctor` explains each)');
-        const kernel = evaluateKernel(s, await readKernelFacts(kernelHost), UP_ELSEWHERE_HINT);
+        // The kernel kube-proxy will run on: the provider's say (kind: the engine's, maybe in a VM), else this machine's.
+        const site = (await r.provider.kernelSite?.(ctx)) ?? thisMachineSite(localHost);
+        r.site = site;
+        if (!site.shared || site.rootless) progress(`kernel: ${site.description} (${site.why})`);
+        const kernel = evaluateKernel(s, site.host === null ? { error: site.problem ?? 'the kernel cannot be read' } : await readKernelFacts(site.host), UP_ELSEWHERE_HINT, kernelContextOf(site));
         if (ipvs) {
-          const whose = s.provider === 'kind' ? 'kind nodes share this kernel' : 'kube-proxy runs on this kernel';
-          requireNoFailures(kernel, ExitCode.unavailable, `this kernel (${kernelHost.description}) cannot run kube-proxy in IPVS mode`, `${whose}: run up where the kernel has IPVS, or choose KUBE_PROXY_MODE=nftables; \`local-up doctor\` shows every check`);
+          const whose = site.shared ? (s.provider === 'kind' ? 'kind nodes share this kernel' : 'kube-proxy runs on this kernel') : `kind's nodes run on it (${site.why})`;
+          requireNoFailures(kernel, ExitCode.unavailable, `this kernel (${site.description}) cannot run kube-proxy in IPVS mode`, `${whose}: run up where the kernel has IPVS, or choose KUBE_PROXY_MODE=nftables; \`local-up doctor\` shows every check`);
         }
         const preflight = await r.provider.preflight(ctx);
         r.session = preflight.session;
@@ -106,25 +116,29 @@ export async function runUp(io: Io, resolved: ResolvedSettings, options: UpOptio
           if (!exists) throw usageError(`${what}, but the cluster is gone`, 'delete the stale record with `local-up down`, then run up again');
           r.reusing = true;
           r.state = recorded;
-          if (recorded === null) await saveState({}, 'reused');
+          if (recorded === null) await saveState((await r.provider.adopt?.(ctx)) ?? {}, 'reused');
           progress(`reusing the existing cluster "${s.clusterName}" (--reuse)`);
         }
       },
     },
     modules: {
-      run: async (_r, progress) => {
-        const facts = await readKernelFacts(kernelHost);
+      run: async (r, progress) => {
+        const site = r.site ?? thisMachineSite(localHost);
+        if (site.host === null) throw unavailableError(site.problem ?? `cannot reach ${site.description}`);
+        // A rootless engine's nodes cannot load ip_set on demand: it is loaded with the rest.
+        const extra = site.rootless ? ['ip_set'] : [];
+        const facts = await readKernelFacts(site.host);
         if ('error' in facts) throw unavailableError(facts.error);
-        if (!moduleStatuses(facts, s.scheduler).some((m) => m.state === 'loadable')) {
-          progress('every module is loaded or built in');
+        if (!moduleStatuses(facts, s.scheduler, extra).some((m) => m.state === 'loadable')) {
+          progress(`every module is loaded or built in (${site.description})`);
           return;
         }
         const result = await loadModules(
           s.scheduler,
-          { host: kernelHost, runner: io.runner, elevation: { uid: process.getuid?.() ?? -1, interactive: io.stdinIsTTY, env: io.env }, signal: io.signal },
-          { persist: false },
+          { host: site.host, runner: io.runner, elevation: { uid: process.getuid?.() ?? -1, interactive: io.stdinIsTTY, env: io.env }, signal: io.signal, modprobeThroughHost: site.modprobeThroughHost },
+          { persist: false, extra },
         );
-        progress(`loaded ${result.loaded.join(', ')}`);
+        progress(`loaded ${result.loaded.join(', ')} in ${site.description}`);
       },
     },
     create: {
@@ -163,6 +177,8 @@ export async function runUp(io: Io, resolved: ResolvedSettings, options: UpOptio
           log.write(formatIpvsReport(c));
           progress(`${c.node}: ${assertionLine(c)}`);
         }
+        const hz = hzLines(r.checks);
+        if (hz.unknown !== null) progress(`warning: ${hz.unknown}`);
         if (r.checks.some((c) => !c.diff.ok)) {
           io.out(r.checks.map(formatIpvsReport).join('\n'));
           const failed = r.checks.filter((c) => !c.diff.ok).map((c) => c.node);
@@ -225,7 +241,13 @@ async function cleanUpAfterFailure(io: Io, resolved: ResolvedSettings, log: RunL
   const s = resolved.values;
   if (!run.createStarted) return;
   if (options.retain) {
-    io.err(`kept the cluster "${s.clusterName}" (--retain); inspect it with KUBECONFIG=${s.kubeconfigOut}, delete it with: local-up down\n`);
+    const kubeconfig = run.state?.kubeconfig ?? s.kubeconfigOut;
+    if (existsSync(kubeconfig)) {
+      io.err(`kept the cluster "${s.clusterName}" (--retain); inspect it with KUBECONFIG=${kubeconfig}, delete it with: local-up down\n`);
+    } else {
+      const how = run.provider.retainedHint?.(providerContext({ io, resolved, log })) ?? `no kubeconfig was written to ${kubeconfig}`;
+      io.err(`kept what the failed run created for "${s.clusterName}" (--retain); ${how}; delete it with: local-up down\n`);
+    }
     return;
   }
   // Ctrl-C already aborted io.signal: cleanup gets its own, so its commands run.
@@ -279,6 +301,11 @@ export function renderSummary(resolved: ResolvedSettings, run: UpRun, log: RunLo
       ? `  assertions  ${run.checks.every((c) => c.diff.ok) ? 'PASS' : 'FAIL'}: IPVS table checked against every Service and EndpointSlice on ${run.checks.length} node${run.checks.length === 1 ? '' : 's'}`
       : `  assertions  IPVS assertions skipped (KUBE_PROXY_MODE=${s.proxyMode})`,
   );
+  if (run.checks.length > 0) {
+    const hz = hzLines(run.checks);
+    for (const line of hz.known) lines.push(`  hz          ${line}`);
+    if (hz.unknown !== null) lines.push(`  warning     ${hz.unknown}`);
+  }
   for (const note of run.preflightNotes) lines.push(`  warning     ${note}`);
   lines.push(
     `  logs        ${log.path}`,

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCommandLine } from '../../src/cli/main.js';
-import type { Io } from '../../src/io/io.js';
+import type { Io, Platform } from '../../src/io/io.js';
 import { formatError, isLocalUpError } from '../../src/errors.js';
 import type { Runner } from '../../src/exec/runner.js';
 import { FakeRunner } from './fake-runner.js';
@@ -38,6 +38,8 @@ export interface InProcessOptions {
   cwd?: string;
   projectRoot?: string;
   interactive?: boolean;
+  /** Play another OS and kernel release (Io.platform), e.g. macOS. */
+  platform?: Platform;
 }
 
 /** An Io like main()'s, whose output is captured (for calling a command's library function directly). */
@@ -55,6 +57,7 @@ export function captureIo(options: InProcessOptions = {}): { io: Io; stdout: () 
     signal: new AbortController().signal,
     runner: options.runner ?? new FakeRunner([]),
     projectRoot: options.projectRoot ?? tempDir('local-up-project-'),
+    ...(options.platform === undefined ? {} : { platform: options.platform }),
   };
   return { io, stdout: () => stdout, stderr: () => stderr };
 }

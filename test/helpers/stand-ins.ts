@@ -26,6 +26,45 @@ export interface WorldOptions {
   /** Clusters that exist before the test (not created by kube-local-up). */
   clusters?: Record<string, unknown>;
   services?: unknown;
+  /** Fields of `docker info --format '{{json .}}'` that differ from a Debian engine on this machine's kernel. */
+  engineInfo?: Record<string, unknown>;
+  /** The kernel of a VM-backed engine (Docker Desktop, colima, podman machine): see dockerDesktopVm(). */
+  engineVm?: EngineVm;
+  /** What the stand-in kind says it is (`kind version`); default v0.33.0. */
+  kindVersion?: string;
+}
+
+export interface EngineVm {
+  release: string;
+  files: Record<string, string>;
+  dirs: Record<string, string[]>;
+  modulesAvailable: string[];
+}
+
+/** The facts docker info reports for Docker Desktop (OperatingSystem "Docker Desktop", a linuxkit kernel). */
+export const DOCKER_DESKTOP_INFO = { KernelVersion: '6.10.14-linuxkit', OperatingSystem: 'Docker Desktop', OSType: 'linux' };
+
+/**
+ * Docker Desktop's VM kernel as a privileged container sees it: IPVS built as modules (the recorded Debian
+ * module tree stands in for linuxkit's), none of them loaded yet, /proc/config.gz with HZ 1000.
+ */
+export function dockerDesktopVm(): EngineVm {
+  const d = join(KERNEL_FIXTURES, 'debian-6.1.0-56-amd64');
+  const read = (file: string) => readFileSync(join(d, file), 'utf8');
+  const release = DOCKER_DESKTOP_INFO.KernelVersion;
+  const config = read('config.subset').replace(/^CONFIG_HZ=\d+$/m, 'CONFIG_HZ=1000');
+  return {
+    release,
+    files: {
+      '/proc/sys/kernel/osrelease': `${release}\n`,
+      '/proc/modules': read('proc-modules-before'),
+      '/proc/config.gz': config,
+      [`/lib/modules/${release}/modules.builtin`]: read('modules.builtin'),
+      [`/lib/modules/${release}/modules.dep`]: read('modules.dep.subset'),
+    },
+    dirs: { '/sys/module': read('sys-module-before').split('\n').filter((l) => l !== '') },
+    modulesAvailable: ['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh', 'nf_conntrack', 'ip_set'],
+  };
 }
 
 export const FRESH_KUBE_IPVS0 = ['10.96.0.1', '10.96.0.10'];
@@ -60,8 +99,8 @@ export function makeWorld(options: WorldOptions = {}): World {
   const dir = tempDir('local-up-world-');
   const file = join(dir, 'world.json');
   const world = {
-    engine: { running: options.engineRunning ?? true },
-    kind: { create: options.create ?? 'ok' },
+    engine: { running: options.engineRunning ?? true, ...(options.engineInfo === undefined ? {} : { info: options.engineInfo }), ...(options.engineVm === undefined ? {} : { vm: options.engineVm }) },
+    kind: { create: options.create ?? 'ok', ...(options.kindVersion === undefined ? {} : { version: options.kindVersion }) },
     nodeTemplate: { ipvsText: options.ipvsText ?? standInFixture('proc-net-ip_vs-fresh.txt'), kubeIpvs0: FRESH_KUBE_IPVS0, hz: 250, overrides: options.overrides ?? {} },
     clusterTemplate: {
       kubeProxyReady: options.kubeProxyReady ?? true,

@@ -3,6 +3,7 @@
 // writes a world.json into $STANDIN_STATE; each stand-in reads and updates it and
 // appends its argv to calls.jsonl and its pid to pids.txt, which the tests read.
 import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { release } from 'node:os';
 import { join } from 'node:path';
 
 export const STATE_DIR = process.env.STANDIN_STATE ?? '';
@@ -75,14 +76,30 @@ export function runOnNode(node, argv, missing) {
       if (args.join(' ') === '-o addr show') return { code: 0, stdout: node.ipAddr, stderr: '' };
       return { code: 1, stdout: '', stderr: `stand-in ip: unsupported ${args.join(' ')}\n` };
     case 'curl': {
+      // kube-proxy listens on its metricsBindAddress only: 127.0.0.1, or [::1] on an IPv6 node (node.metricsAddress).
       const url = args.at(-1);
-      if (url === 'http://127.0.0.1:10249/proxyMode' && node.proxyMode !== null && node.proxyMode !== undefined) return { code: 0, stdout: node.proxyMode, stderr: '' };
-      return { code: 7, stdout: '', stderr: `curl: (7) Failed to connect to 127.0.0.1 port 10249 after 0 ms: Couldn't connect to server\n` };
+      const listening = `http://${node.metricsAddress ?? '127.0.0.1'}:10249/proxyMode`;
+      if (url === listening && node.proxyMode !== null && node.proxyMode !== undefined) return { code: 0, stdout: node.proxyMode, stderr: '' };
+      const asked = /^http:\/\/(\[[^\]]+\]|[^:/]+)/.exec(url ?? '')?.[1] ?? '?';
+      return { code: 7, stdout: '', stderr: `curl: (7) Failed to connect to ${asked.replace(/^\[|\]$/g, '')} port 10249 after 0 ms: Couldn't connect to server\n` };
     }
     case 'ipset':
       return { code: 0, stdout: node.ipsets ?? 'Name: KUBE-CLUSTER-IP\nType: hash:ip,port\nMembers:\n', stderr: '' };
     default:
       return { code: 127, stdout: '', stderr: missing(file) };
+  }
+}
+
+/**
+ * The kernel release of the machine the stand-ins play: a Docker Engine on this machine reports (and its
+ * nodes run) this machine's kernel, which kube-local-up reads under HOST_ROOT.
+ */
+export function hostKernelRelease() {
+  try {
+    return readFileSync(join(process.env.HOST_ROOT ?? '/', 'proc/sys/kernel/osrelease'), 'utf8').trim() || release();
+  } catch {
+    // No such file under HOST_ROOT: kube-local-up then asks `uname -r`, the real kernel's release.
+    return release();
   }
 }
 

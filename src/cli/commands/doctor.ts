@@ -21,25 +21,27 @@ or absent), ipset/iptables/modprobe/conntrack, privileges to load modules, and t
 IPVS checks run whatever KUBE_PROXY_MODE says; \`up\` only requires them in ipvs mode.
 Problems with the provider's tools (container engine, kind, kubectl, kube binaries) are shown as
 warnings: they stop \`up\`, not IPVS. Exit 0 when nothing fails, 1 when a check fails.`,
-  options: { json: { type: 'boolean', description: 'print only JSON: {"ok", "checks": [{"id", "title", "status", "detail", "fix"}]}' } },
+  options: { json: { type: 'boolean', description: 'print only JSON: {"ok", "kernel": {"judged", "release", "description", "how", "why"}, "checks": [{"id", "title", "status", "detail", "fix"}]}' } },
   settings: true,
   async run(io, commandLine) {
     const json = flagOption(commandLine.values, 'json');
     const resolved = settingsFor(io, commandLine);
     const settings = resolved.values;
+    const ctx = providerContext({ io, resolved, log: discardLog, progress: (line) => (json || !io.interactive ? undefined : io.err(`${line}\n`)) });
     const deps = {
       host: new LocalHost(io.runner, settings.hostRoot),
       runner: io.runner,
       env: io.env,
       uid: process.getuid?.() ?? -1,
-      providerChecks: async () => (await loadProvider(settings.provider)).checks(providerContext({ io, resolved, log: discardLog })),
+      providerChecks: async () => (await loadProvider(settings.provider)).checks(ctx),
+      kernelSite: async () => (await loadProvider(settings.provider)).kernelSite?.(ctx) ?? null,
     };
     const facts = await withProgress(io, 'Reading the kernel, tools and privileges', () => gatherDoctorFacts(deps), { quiet: json || !io.interactive });
     const report = evaluateDoctor(settings, facts);
     if (json) {
       io.out(jsonText(report));
     } else {
-      const kernel = 'error' in facts.kernel ? 'unknown kernel' : `Linux ${facts.kernel.release.release}`;
+      const kernel = facts.site.shared ? ('error' in facts.kernel ? 'unknown kernel' : `Linux ${facts.kernel.release.release}`) : facts.site.description;
       io.out(`doctor: KUBE_PROXY_MODE=${settings.proxyMode}, Kubernetes ${formatKubeVersion(settings.kubeVersion)}, IPVS_SCHEDULER=${settings.scheduler}, provider ${settings.provider}, ${kernel}\n\n`);
       if (io.outputIsTerminal) await renderChecklist(report);
       else io.out(renderChecks(report));

@@ -5,7 +5,7 @@ import type { Runner } from '../../exec/runner.js';
 import { findKubectl } from '../../kube/kubectl.js';
 import type { EngineFact } from './engine.js';
 import { KIND_ENGINE_ORDER, detectKindEngine } from './engine.js';
-import { KIND_VERSION, managedKindFile } from './release.js';
+import { KIND_VERSION, judgeKindVersion, managedKindFile } from './release.js';
 import { probeKind } from './tools.js';
 import type { Check } from '../../doctor/check.js';
 import { check } from '../../doctor/check.js';
@@ -21,7 +21,7 @@ export interface ProviderFacts {
   readonly tools: readonly ToolFact[];
   readonly engine: EngineFact | null;
   /** kind only: settings that shape the checks' advice. */
-  readonly kind?: { readonly autoInstall: boolean; readonly managedPath: string };
+  readonly kind?: { readonly autoInstall: boolean; readonly managedPath: string; readonly nodeImage?: string };
 }
 
 const KUBECTL_VERSION_ARGS = ['version', '--client'];
@@ -33,7 +33,7 @@ export async function gatherKindFacts(settings: Settings, runner: Runner, env: R
     probeTool('kubectl', runner, env, { versionArgs: KUBECTL_VERSION_ARGS, ...(kubectlAt.foundVia === 'KUBECTL' ? { override: { setting: 'KUBECTL', value: env.KUBECTL } } : {}) }),
     detectKindEngine(runner, env),
   ]);
-  return { provider: 'kind', tools: [kind, kubectl], engine, kind: { autoInstall: settings.kindAutoInstall, managedPath: managedKindFile(settings.toolsDir) } };
+  return { provider: 'kind', tools: [kind, kubectl], engine, kind: { autoInstall: settings.kindAutoInstall, managedPath: managedKindFile(settings.toolsDir), nodeImage: settings.kindNodeImage } };
 }
 
 export function evaluateProvider(facts: ProviderFacts): Check[] {
@@ -49,6 +49,7 @@ export function evaluateProvider(facts: ProviderFacts): Check[] {
       checks.push(check('provider.engine', 'Container engine for kind', 'fail', `${engine.tool.path} found (${engine.via}), but the engine is not usable: ${engine.problem ?? 'no answer'}`, `start the ${engine.tool.name} engine (e.g. sudo systemctl start ${engine.tool.name}) and check that your user may use it`));
     } else {
       checks.push(check('provider.engine', 'Container engine for kind', 'pass', `${engine.tool.name} at ${engine.tool.path} is running (${engine.via === 'autodetect' ? 'autodetected as kind does' : 'KIND_EXPERIMENTAL_PROVIDER'}${engine.tool.versionText === null ? '' : `; ${engine.tool.versionText}`})`));
+      if (engine.info?.rootless === true) checks.push(rootlessCheck(engine.tool.name));
     }
   }
   for (const tool of facts.tools) {
@@ -64,9 +65,31 @@ export function evaluateProvider(facts: ProviderFacts): Check[] {
       checks.push(check(id, title, 'fail', tool.failure, `check that ${tool.path} is a working ${tool.name}`));
     } else {
       checks.push(check(id, title, 'pass', `${tool.path} (found via ${tool.foundVia ?? 'PATH'})${tool.versionText === null ? '' : `: ${tool.versionText}`}`));
+      if (tool.name === 'kind') {
+        const verdict = judgeKindVersion(tool.versionText, facts.kind?.nodeImage ?? '', facts.kind?.managedPath ?? 'TOOLS_DIR');
+        checks.push(check('provider.kind-version', `kind release matches the node images (${KIND_VERSION})`, verdict.status, verdict.detail, verdict.status === 'pass' ? null : verdict.fix));
+      }
     }
   }
   return checks;
+}
+
+/** The modules a rootless engine's nodes need loaded by the host: IPVS's, conntrack, ip_set, and the nat tables kind's rootless guide lists. */
+export const ROOTLESS_PRELOAD = ['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh', 'nf_conntrack', 'ip_set', 'iptable_nat', 'ip6table_nat'] as const;
+
+/**
+ * Rootless Docker or Podman: the node containers run in a user namespace and cannot load kernel modules
+ * (not on demand either), so the host must have them loaded. kind's rootless guide
+ * (kind site/content/docs/user/rootless.md, "Host requirements") asks for /etc/modules-load.d entries.
+ */
+function rootlessCheck(engine: string): Check {
+  return check(
+    'provider.engine-rootless',
+    'Rootless engine: kernel modules come from the host',
+    'warn',
+    `${engine} runs rootless (its info lists the rootless security option): kind's nodes cannot load ip_vs, its schedulers, nf_conntrack or ip_set themselves; \`up\` loads them on this host with sudo, and they must be loaded again after every reboot`,
+    `preload them at boot: printf '%s\\n' ${ROOTLESS_PRELOAD.join(' ')} | sudo tee /etc/modules-load.d/kube-local-up-ipvs.conf && sudo systemctl restart systemd-modules-load.service (add your IPVS_SCHEDULER's ip_vs_<name> if it is not rr, wrr or sh)`,
+  );
 }
 
 function installHint(name: string): string {

@@ -10,6 +10,8 @@ import type { ToolFact } from '../../doctor/tools.js';
 import type { Runner } from '../../exec/runner.js';
 import { tail } from '../../exec/runner.js';
 import { findExecutable } from '../../exec/which.js';
+import type { EngineInfo } from './engine-kernel.js';
+import { engineInfoArgs, parseEngineInfo } from './engine-kernel.js';
 
 const ENGINE_VERSION_TIMEOUT_MS = 10_000;
 const ENGINE_INFO_TIMEOUT_MS = 20_000;
@@ -31,6 +33,8 @@ export interface EngineFact {
   readonly via: 'KIND_EXPERIMENTAL_PROVIDER' | 'autodetect';
   /** A KIND_EXPERIMENTAL_PROVIDER value kind ignores. */
   readonly ignoredSetting: string | null;
+  /** What `<engine> info` said about its kernel and mode; null when not running or not readable. */
+  readonly info: EngineInfo | null;
 }
 
 const missingTool = (name: string): ToolFact => ({ name, path: null, foundVia: null, versionText: null, failure: null });
@@ -41,7 +45,7 @@ export async function detectKindEngine(runner: Runner, env: Readonly<Record<stri
   const ignoredSetting = forcedValue !== '' && forced === undefined ? forcedValue : null;
   if (forced !== undefined) {
     const path = findExecutable(forced, env, []);
-    if (path === null) return { tool: missingTool(forced), running: false, problem: `KIND_EXPERIMENTAL_PROVIDER=${forcedValue}, but ${forced} is not on PATH`, via: 'KIND_EXPERIMENTAL_PROVIDER', ignoredSetting };
+    if (path === null) return { tool: missingTool(forced), running: false, problem: `KIND_EXPERIMENTAL_PROVIDER=${forcedValue}, but ${forced} is not on PATH`, via: 'KIND_EXPERIMENTAL_PROVIDER', ignoredSetting, info: null };
     return checkRunning({ name: forced, path, foundVia: 'KIND_EXPERIMENTAL_PROVIDER', versionText: null, failure: null }, runner, 'KIND_EXPERIMENTAL_PROVIDER', ignoredSetting);
   }
   const seen: string[] = [];
@@ -62,12 +66,14 @@ export async function detectKindEngine(runner: Runner, env: Readonly<Record<stri
     problem: seen.length === 0 ? null : `no usable engine: ${seen.join('; ')}`,
     via: 'autodetect',
     ignoredSetting,
+    info: null,
   };
 }
 
 async function checkRunning(tool: ToolFact, runner: Runner, via: EngineFact['via'], ignoredSetting: string | null): Promise<EngineFact> {
-  const info = await runner.run(tool.path as string, ['info'], { timeoutMs: ENGINE_INFO_TIMEOUT_MS });
-  if (info.exitCode === 0) return { tool, running: true, problem: null, via, ignoredSetting };
+  // The JSON form kind itself reads, which also names the engine's kernel and whether it is rootless.
+  const info = await runner.run(tool.path as string, engineInfoArgs(tool.name), { timeoutMs: ENGINE_INFO_TIMEOUT_MS });
+  if (info.exitCode === 0) return { tool, running: true, problem: null, via, ignoredSetting, info: parseEngineInfo(tool.name, info.stdout) };
   const why = info.timedOut ? `did not answer within ${ENGINE_INFO_TIMEOUT_MS / 1000}s` : tail(info.stderr || info.stdout || `exit ${info.exitCode ?? info.signal}`, 3).trim();
-  return { tool, running: false, problem: `${tool.name} info: ${why}`, via, ignoredSetting };
+  return { tool, running: false, problem: `${tool.name} info: ${why}`, via, ignoredSetting, info: null };
 }

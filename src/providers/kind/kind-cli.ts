@@ -33,7 +33,10 @@ export function createClusterArgs(options: CreateArgs): string[] {
   return ['create', 'cluster', '--name', options.name, '--config', options.config, '--kubeconfig', options.kubeconfig, ...(options.retain ? ['--retain'] : [])];
 }
 
-export const deleteClusterArgs = (name: string, kubeconfig: string): string[] => ['delete', 'cluster', '--name', name, '--kubeconfig', kubeconfig];
+/** Without a kubeconfig, kind removes the cluster's entries from $KUBECONFIG or ~/.kube/config, where kind itself wrote them. */
+export const deleteClusterArgs = (name: string, kubeconfig: string | null): string[] => ['delete', 'cluster', '--name', name, ...(kubeconfig === null ? [] : ['--kubeconfig', kubeconfig])];
+/** Writes the cluster's context into `kubeconfig` (kind v0.33.0 pkg/cmd/kind/export/kubeconfig). */
+export const exportKubeconfigArgs = (name: string, kubeconfig: string): string[] => ['export', 'kubeconfig', '--name', name, '--kubeconfig', kubeconfig];
 export const getClustersArgs = (): string[] => ['get', 'clusters'];
 export const getNodesArgs = (name: string): string[] => ['get', 'nodes', '--name', name];
 export const exportLogsArgs = (dir: string, name: string): string[] => ['export', 'logs', dir, '--name', name];

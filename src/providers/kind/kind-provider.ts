@@ -13,17 +13,19 @@ import { CommandHost } from '../../exec/host.js';
 import type { RunResult } from '../../exec/runner.js';
 import { describeFailure, tail } from '../../exec/runner.js';
 import { findExecutable } from '../../exec/which.js';
-import type { RolloutState } from '../../kube/kubectl.js';
+import { ipFamilyOf } from '../../kube/ip.js';
+import type { PodSummary, RolloutState } from '../../kube/kubectl.js';
 import { Kubectl, findKubectl, isDaemonSetRolledOut, isDeploymentAvailable, kubectlMissing, proxyModeFromConfigMap, readPodList } from '../../kube/kubectl.js';
 import type { KindConfigPlan } from '../../kubeproxy/kind-config.js';
 import { planKindConfigFor } from '../../kubeproxy/kind-config.js';
 import type { ClusterState } from '../../state/state-file.js';
 import { pollUntil, interrupted } from '../../exec/wait.js';
 import type { ClusterNode, ConfiguredMode, Provider, ProviderContext } from '../provider.js';
-import { createClusterArgs, deleteClusterArgs, exportLogsArgs, getClustersArgs, getNodesArgs, parseKindClusters, parseKindNodes } from './kind-cli.js';
+import { createClusterArgs, deleteClusterArgs, exportKubeconfigArgs, exportLogsArgs, getClustersArgs, getNodesArgs, parseKindClusters, parseKindNodes } from './kind-cli.js';
 import { KIND_VERSION, managedKindFile } from './release.js';
 import { detectKindEngine } from './engine.js';
 import { installKind, locateKind } from './tools.js';
+import { kindKernelSite, kindNodesHz } from './kernel-site.js';
 
 /** Pulling the node image and running kubeadm on a slow laptop. */
 const KIND_CREATE_TIMEOUT_MS = 20 * 60_000;
@@ -44,6 +46,9 @@ export type KindDetails = {
   /** Node container names, as `kind get nodes` listed them after create. */
   readonly nodes: readonly string[];
 };
+
+/** What the state file records of a cluster kube-local-up did not create (`up --reuse`). */
+export type AdoptedKindDetails = { readonly adopted: true; readonly kubeconfigExportedTo: string };
 
 /** What preflight found for one `up` run (its session): the tools create() uses; null when a check failed. */
 export interface KindSession {
@@ -73,6 +78,19 @@ function kindPath(ctx: ProviderContext): string {
   throw unavailableError(found.problem ?? `kind not found (KIND setting, PATH, ${managedKindFile(ctx.settings.toolsDir)})`, {
     hint: `run \`local-up tools install kind\` (the pinned kind ${KIND_VERSION}), or set KIND to its path`,
   });
+}
+
+/**
+ * Where kube-proxy's /proxyMode listens on a kind node. kind advertises the API server on the node's
+ * address of the cluster's first family (an IPv6-only cluster: its IPv6 address; dual-stack: IPv4),
+ * and that address is the node's first InternalIP. kubeadm sets kube-proxy's bindAddress to "0.0.0.0"
+ * or "::" by that address's family (kubeadm cmd/kubeadm/app/componentconfigs/kubeproxy.go,
+ * kubeProxyDefaultBindAddress), and kube-proxy defaults metricsBindAddress to 127.0.0.1:10249 or
+ * [::1]:10249 by bindAddress's family (pkg/proxy/apis/config/v1alpha1/defaults.go, getDefaultAddresses).
+ */
+export function metricsLoopbackOf(internalIPs: readonly string[]): '127.0.0.1' | '[::1]' {
+  const first = internalIPs[0];
+  return first !== undefined && ipFamilyOf(first) === 6 ? '[::1]' : '127.0.0.1';
 }
 
 function detailsOf(state: ClusterState): Partial<KindDetails> {
@@ -170,6 +188,30 @@ export const kindProvider: Provider<KindSession> = {
     ];
   },
 
+  async adopt(ctx) {
+    const name = ctx.settings.clusterName;
+    const out = ctx.settings.kubeconfigOut;
+    // kind wrote this cluster's context to $KUBECONFIG or ~/.kube/config when it was created; KUBECONFIG_OUT gets its own copy.
+    await mkdir(dirname(out), { recursive: true });
+    ctx.progress(`kind export kubeconfig --name ${name} --kubeconfig ${out}`);
+    const result = await runKind(ctx, exportKubeconfigArgs(name, out), KIND_GET_TIMEOUT_MS);
+    if (result.aborted) throw interrupted();
+    if (result.exitCode !== 0) throw kindFailure(result, `kind export kubeconfig --name ${name}`, KIND_GET_TIMEOUT_MS);
+    const details: AdoptedKindDetails = { adopted: true, kubeconfigExportedTo: out };
+    return details;
+  },
+
+  retainedHint(ctx) {
+    const name = ctx.settings.clusterName;
+    // kind create runs every action first and exports the kubeconfig last, only when all succeeded
+    // (kind v0.33.0 pkg/cluster/internal/create/create.go: the actions loop, then kubeconfig.Export).
+    return (
+      `kind writes the kubeconfig only after every create step succeeded, so there is none at ${ctx.settings.kubeconfigOut}; ` +
+      `once the control plane answers, get one with: kind export kubeconfig --name ${name} --kubeconfig ${ctx.settings.kubeconfigOut}; ` +
+      `the nodes: kind get nodes --name ${name}, then docker exec -it ${name}-control-plane bash (or podman/nerdctl); their logs: kind export logs --name ${name}`
+    );
+  },
+
   async exists(ctx) {
     return (await listClusters(ctx)).includes(ctx.settings.clusterName);
   },
@@ -221,9 +263,8 @@ export const kindProvider: Provider<KindSession> = {
     if (last.done) return;
     const { kubeProxy, coreDns } = last.value;
     if (!kubeProxy.done) {
-      const logs = await kubectl.logTail(KUBE_SYSTEM, 'ds/kube-proxy', LOG_TAIL_LINES);
       throw new LocalUpError(ExitCode.failed, `kube-proxy did not become ready within ${timeoutSeconds}s (READY_TIMEOUT): ${kubeProxy.message}`, {
-        details: `kubectl -n ${KUBE_SYSTEM} logs ds/kube-proxy --tail=${LOG_TAIL_LINES}:\n${logs}`,
+        details: await failingKubeProxyEvidence(kubectl),
         hint: `kube-proxy's log is above; in ipvs mode it exits when the node kernel lacks IPVS (\`local-up doctor\`). More: local-up logs, or up --retain to keep the cluster`,
       });
     }
@@ -241,11 +282,21 @@ export const kindProvider: Provider<KindSession> = {
     return { mode: proxyModeFromConfigMap(configMap), source: `ConfigMap ${KUBE_SYSTEM}/kube-proxy (config.conf)` };
   },
 
+  kernelSite(ctx) {
+    return kindKernelSite(ctx);
+  },
+
   async nodes(ctx, state): Promise<ClusterNode[]> {
     const engine = await enginePathOf(ctx, state);
-    const names = (await kubectlFor(ctx, state.kubeconfig).nodes()).map((n) => n.name);
+    const nodes = await kubectlFor(ctx, state.kubeconfig).nodes();
+    const hzFallback = await kindNodesHz(await kindKernelSite(ctx));
     // kind names each node container after its Kubernetes node.
-    return names.map((name) => ({ name, host: new CommandHost(`kind node ${name}`, ctx.runner, [engine, 'exec', name]) }));
+    return nodes.map((node) => ({
+      name: node.name,
+      host: new CommandHost(`kind node ${node.name}`, ctx.runner, [engine, 'exec', node.name]),
+      ...(metricsLoopbackOf(node.internalIPs) === '[::1]' ? { proxyModeAddress: '[::1]' } : {}),
+      hzFallback,
+    }));
   },
 
   async destroy(ctx, state) {
@@ -260,9 +311,12 @@ export const kindProvider: Provider<KindSession> = {
     }
     // With a record of a create, delete even when kind lists nothing: an interrupted kind may have
     // died between making containers and labelling them (deleting a missing cluster succeeds).
+    // A cluster kind made for the user (up --reuse adopted it): delete it as `kind delete cluster` would, so kind also
+    // removes its entries from the kubeconfig kind wrote them to ($KUBECONFIG or ~/.kube/config), not only from our copy.
+    const adopted = state !== null && (state.details as Partial<AdoptedKindDetails>).adopted === true;
     if (present || state !== null) {
       ctx.progress(`kind delete cluster --name ${name}`);
-      const result = await runKind(ctx, deleteClusterArgs(name, kubeconfig), KIND_DELETE_TIMEOUT_MS, { stream: true, signal: null });
+      const result = await runKind(ctx, deleteClusterArgs(name, adopted ? null : kubeconfig), KIND_DELETE_TIMEOUT_MS, { stream: true, signal: null });
       if (result.exitCode !== 0) throw kindFailure(result, `kind delete cluster --name ${name}`, KIND_DELETE_TIMEOUT_MS);
     }
     // The private kubeconfig is ours to remove; one the user pointed elsewhere only lost its entries (kind removes them).
@@ -297,6 +351,31 @@ export const kindProvider: Provider<KindSession> = {
     return written;
   },
 };
+
+/** Most pods whose logs a failed wait shows. */
+const MAX_FAILING_PODS_SHOWN = 3;
+
+/**
+ * The logs of the kube-proxy pods that are not ready, each named with its node. Not `logs ds/kube-proxy`:
+ * kubectl picks one pod of the DaemonSet for that, usually a healthy one, not the failing node's.
+ */
+async function failingKubeProxyEvidence(kubectl: Kubectl): Promise<string> {
+  let pods: PodSummary[];
+  try {
+    pods = readPodList(await kubectl.getJson(['-n', KUBE_SYSTEM, 'pods', '-l', 'k8s-app=kube-proxy'], 'listing the kube-proxy pods'));
+  } catch (error) {
+    return `(could not list the kube-proxy pods: ${(error as Error).message})`;
+  }
+  const failing = pods.filter((pod) => !pod.ready);
+  if (failing.length === 0) return pods.length === 0 ? 'no kube-proxy pod exists (the DaemonSet scheduled none yet)' : 'every kube-proxy pod became ready just now';
+  const parts: string[] = [];
+  for (const pod of failing.slice(0, MAX_FAILING_PODS_SHOWN)) {
+    const log = await kubectl.logTail(KUBE_SYSTEM, pod.name, LOG_TAIL_LINES);
+    parts.push(`kubectl -n ${KUBE_SYSTEM} logs ${pod.name} --tail=${LOG_TAIL_LINES} (node ${pod.nodeName || '(not scheduled)'}, ${pod.phase || 'no phase'}):\n${log}`);
+  }
+  if (failing.length > MAX_FAILING_PODS_SHOWN) parts.push(`... and ${failing.length - MAX_FAILING_PODS_SHOWN} more not ready: ${failing.slice(MAX_FAILING_PODS_SHOWN).map((p) => `${p.name} (node ${p.nodeName})`).join(', ')}`);
+  return parts.join('\n');
+}
 
 async function writeText(path: string, text: string): Promise<string> {
   await mkdir(dirname(path), { recursive: true });

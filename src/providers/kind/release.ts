@@ -19,6 +19,42 @@ export const KIND_SHA256: Readonly<Record<string, string>> = {
   'kind-darwin-arm64': '0c8c7dbe5e23594a198b786c4bc13dacc101fa6196b0cb0b23a1ca44e61f4b4f',
 };
 
+/**
+ * Reads `kind version`: "kind v0.33.0 go1.26.8 linux/amd64" (kind pkg/cmd/kind/version/version.go:
+ * "kind " + the version, the Go version, GOOS/GOARCH; a build between releases says "v0.34.0-alpha+<commit>").
+ */
+export function parseKindVersion(text: string): { readonly version: string; readonly major: number; readonly minor: number; readonly patch: number } | null {
+  const match = /^kind (v(\d+)\.(\d+)\.(\d+)\S*)/.exec(text.trim());
+  if (match === null) return null;
+  return { version: match[1] as string, major: Number(match[2]), minor: Number(match[3]), patch: Number(match[4]) };
+}
+
+export type KindVersionVerdict =
+  | { readonly status: 'pass'; readonly detail: string }
+  | { readonly status: 'warn' | 'fail'; readonly detail: string; readonly fix: string };
+
+/**
+ * Is this kind the release the node images are pinned for (src/kind/images.ts)? Node images are built
+ * for one kind release and only guaranteed to work with it: kind v0.32 changed the kubeadm config API
+ * it renders for Kubernetes 1.36+ (kind pkg/cluster/internal/kubeadm/config.go picks the template by
+ * the node's Kubernetes version), so an older kind with a newer image, or the reverse, fails inside
+ * kubeadm. Same minor release: fine. KIND_NODE_IMAGE set: the user chose the image for their kind.
+ */
+export function judgeKindVersion(versionText: string | null, nodeImage: string, managedPath: string): KindVersionVerdict {
+  const pinned = parseKindVersion(`kind ${KIND_VERSION}`);
+  const found = versionText === null ? null : parseKindVersion(versionText);
+  const fix = `use the pinned kind ${KIND_VERSION}: \`local-up tools install kind\` installs it at ${managedPath} (then set KIND=${managedPath} or put it first on PATH), or set KIND_NODE_IMAGE to a node image built for your kind (its release notes list them)`;
+  if (pinned === null) throw new Error(`bad KIND_VERSION ${KIND_VERSION}`);
+  if (found === null) {
+    return { status: 'warn', detail: `cannot read kind's version from ${JSON.stringify(versionText ?? '')}; the node images are pinned for kind ${KIND_VERSION}`, fix };
+  }
+  if (found.major === pinned.major && found.minor === pinned.minor) return { status: 'pass', detail: `kind ${found.version}: the node images are pinned for kind ${KIND_VERSION}` };
+  if (nodeImage !== '') {
+    return { status: 'warn', detail: `kind ${found.version}, KIND_NODE_IMAGE=${nodeImage} (the pinned images are for kind ${KIND_VERSION}; yours must be built for ${found.version})`, fix };
+  }
+  return { status: 'fail', detail: `kind ${found.version}, but the node images are pinned for kind ${KIND_VERSION} (node images only work with the kind release they were built for)`, fix };
+}
+
 /** kind's asset name for a Node platform/arch ("kind-linux-amd64"), or null when kind ships none we pin. */
 export function kindAssetName(platform: string, arch: string): string | null {
   const os = platform === 'linux' || platform === 'darwin' ? platform : null;
