@@ -312,6 +312,7 @@ const nodePortAddressesRule: Rule = ({ target, cluster, nodes, kubeProxy }) => {
     return [{ rule: 'nodeport-addresses', severity: 'info', scope: 'kube-proxy', subject: 'kube-proxy', message: `kube-proxy's nodePortAddresses is unknown (${kubeProxy.configFrom}); if it is unset, nftables serves NodePorts only on each Node's InternalIPs, IPVS on every node address`, source: `${cite('nftablesNodePortDefault')}; ${cite('ipvsNodePortAll')}` }];
   }
   if (configured.length > 0) return [];
+  const families = new Set(proxiedServices(cluster).filter((s) => s.ports.some((p) => p.nodePort > 0)).flatMap((s): string[] => (s.ipFamilies.length > 0 ? [...s.ipFamilies] : [ipFamilyOf(s.clusterIP) === 6 ? 'IPv6' : 'IPv4'])));
   const findings: MigrationFinding[] = [];
   for (const n of nodes) {
     if (n.addresses === null) {
@@ -319,7 +320,8 @@ const nodePortAddressesRule: Rule = ({ target, cluster, nodes, kubeProxy }) => {
       continue;
     }
     const primary = new Set(n.internalIPs);
-    const lost = ipvsNodePortAddresses(n.addresses).filter((a) => !primary.has(a)).sort(compareAddresses);
+    // Each family's proxier serves only its own family's NodePorts.
+    const lost = ipvsNodePortAddresses(n.addresses).filter((a) => !primary.has(a) && families.has(ipFamilyOf(a) === 6 ? 'IPv6' : 'IPv4')).sort(compareAddresses);
     if (lost.length === 0) continue;
     findings.push({
       rule: 'nodeport-addresses', severity: 'change', scope: 'node', subject: n.name,
