@@ -68,3 +68,17 @@ describe('ipset names', () => {
     assert.deepEqual(ipsetNames('Name: KUBE-CLUSTER-IP\nType: hash:ip,port\nMembers:\n10.96.0.1,tcp:443\n'), ['KUBE-CLUSTER-IP']);
   });
 });
+
+describe('IPv6 ipsets', () => {
+  // The ipsets the lab's node still had after kube-proxy 1.34.11 switched IPVS -> nftables and after
+  // `kube-proxy --cleanup` (test/lab-migrate.test.ts inventory): the IPv6 proxier's names, cut to 31 characters.
+  const LAB_SEEN = 'KUBE-6-CLUSTER-IP KUBE-6-EXTERNAL-IP KUBE-6-EXTERNAL-IP-LOCAL KUBE-6-HEALTH-CHECK-NODE-PORT KUBE-6-IPVS-IPS KUBE-6-LOAD-BALANCER KUBE-6-LOAD-BALANCER-FW KUBE-6-LOAD-BALANCER-LOCAL KUBE-6-LOAD-BALANCER-SOURCE-CID KUBE-6-LOAD-BALANCER-SOURCE-IP KUBE-6-LOOP-BACK KUBE-6-NODE-PORT-LOCAL-SCTP-HAS KUBE-6-NODE-PORT-LOCAL-TCP KUBE-6-NODE-PORT-LOCAL-UDP KUBE-6-NODE-PORT-SCTP-HASH KUBE-6-NODE-PORT-TCP KUBE-6-NODE-PORT-UDP'.split(' ');
+
+  it('are leftovers too, with their own way out (kube-proxy --cleanup leaves them)', () => {
+    const check = findLeftovers({ ...clean, ipsets: [...LAB_SEEN, 'KUBE-6-SOMETHING-ELSE'] }, 'nftables');
+    assert.equal(check.ok, false);
+    assert.equal(check.leftovers.length, 1);
+    assert.equal(check.leftovers[0]?.message, `IPVS-mode IPv6 ipsets: ${LAB_SEEN.join(', ')}`);
+    assert.match(check.leftovers[0]?.remove ?? '', /kube-proxy --cleanup does not remove the KUBE-6-\* sets/);
+  });
+});

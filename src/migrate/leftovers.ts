@@ -12,6 +12,14 @@ export const IPVS_IPSETS = [
   'KUBE-NODE-PORT-UDP', 'KUBE-NODE-PORT-LOCAL-UDP', 'KUBE-NODE-PORT-SCTP-HASH', 'KUBE-NODE-PORT-LOCAL-SCTP-HASH', 'KUBE-HEALTH-CHECK-NODE-PORT', 'KUBE-IPVS-IPS',
 ] as const;
 
+/**
+ * The IPv6 proxier's names for the same sets: "KUBE-" becomes "KUBE-6-", cut to ipset's 31 characters
+ * (pkg/proxy/ipvs/ipset.go NewIPSet). NOTE: kube-proxy's own cleanup (cleanupLeftovers, run by
+ * `--cleanup` and by nftables mode at start) destroys only the IPv4 names; the lab saw every KUBE-6-*
+ * set survive both, so they are removed by hand.
+ */
+export const IPVS_IPSETS_IPV6: readonly string[] = IPVS_IPSETS.map((name) => name.replace(/^KUBE-/, 'KUBE-6-').slice(0, 31));
+
 export type IptablesTable = 'nat' | 'filter';
 
 /** IPVS mode's chains (pkg/proxy/ipvs/proxier.go iptablesCleanupChains). */
@@ -67,6 +75,10 @@ export function findLeftovers(reading: LeftoverReading, target: TargetMode): Lef
   const sets = (reading.ipsets ?? []).filter((name) => (IPVS_IPSETS as readonly string[]).includes(name));
   if (sets.length > 0) {
     leftovers.push({ kind: 'ipvs-ipsets', message: `IPVS-mode ipsets: ${sets.join(', ')}`, remove: `ipset destroy NAME for each, after the chains that use them are gone` });
+  }
+  const sets6 = (reading.ipsets ?? []).filter((name) => IPVS_IPSETS_IPV6.includes(name));
+  if (sets6.length > 0) {
+    leftovers.push({ kind: 'ipvs-ipsets', message: `IPVS-mode IPv6 ipsets: ${sets6.join(', ')}`, remove: 'ipset destroy NAME for each (kube-proxy --cleanup does not remove the KUBE-6-* sets)' });
   }
   const owned = target === 'iptables' ? IPTABLES_MODE_CHAINS : [];
   const chains = (reading.chains ?? []).filter((c) => IPVS_CHAINS.some((i) => i.table === c.table && i.chain === c.chain) && !owned.some((o) => o.table === c.table && o.chain === c.chain));

@@ -363,14 +363,14 @@ const ipvsStateCleanupRule: Rule = ({ target, cluster, nodes }) => {
   if (target === 'iptables') {
     return [{
       rule: 'ipvs-state-cleanup', severity: 'change', scope: 'kube-proxy', subject: 'kube-proxy',
-      message: 'kube-proxy in iptables mode leaves IPVS state behind: kube-ipvs0 keeps every Service address local, the virtual servers, ipsets and KUBE-IPVS-* chains stay. Run `kube-proxy --cleanup` on each node (then `local-up assert --mode iptables`)',
+      message: 'kube-proxy in iptables mode leaves IPVS state behind: kube-ipvs0 keeps every Service address local, the virtual servers, ipsets and KUBE-IPVS-* chains stay. Run `kube-proxy --cleanup` on each node and destroy the KUBE-6-* ipsets it leaves, then start kube-proxy again (check with `local-up assert --mode iptables`)',
       source: `${cite('iptablesKeepsIpvs')}; ${cite('ipvsCleanup')}`,
     }];
   }
   const known = new Set(proxiedServices(cluster).flatMap((s) => { const v = serviceVips(s); return [...v.clusterIPs, ...v.external]; }));
   const findings: MigrationFinding[] = [{
     rule: 'ipvs-state-cleanup', severity: 'info', scope: 'kube-proxy', subject: 'kube-proxy',
-    message: 'kube-proxy starting in nftables mode removes IPVS state itself (if `modprobe -va ip_vs` works where it runs); `local-up assert --mode nftables` proves it',
+    message: 'kube-proxy starting in nftables mode removes IPVS state itself (if `modprobe -va ip_vs` works where it runs), except the IPv6 ipsets KUBE-6-* on nodes with IPv6: remove those by hand; `local-up assert --mode nftables` checks',
     source: cite('nftablesCleansIpvs'),
   }];
   for (const n of nodes) {
