@@ -144,6 +144,11 @@ export const BOUNDARIES = {
     fact: 'NFTablesProxyMode is GA and locked on: setting it to false is an error',
     source: `${KP} §2.1 ("GA/locked since v1.33 per the website gate data")`,
   },
+  ipvsHostPortFilter: {
+    minor: 30,
+    fact: 'in IPVS mode the filter chain KUBE-IPVS-FILTER rejects new connections to kube-ipvs0 addresses that are no Service address:port, so host listeners (sshd, kubelet) do not answer on ClusterIPs; the oldest release checked to have it is 1.30 (added by PR #108460 for issue #72236, release not checked)',
+    source: 'kubernetes/kubernetes@v1.30.0 and @v1.34.11 pkg/proxy/ipvs/proxier.go (kubeIPVSFilterChain); PR #108460',
+  },
   ipvsDeprecated: {
     minor: 35,
     fact: 'IPVS proxy mode is deprecated (KEP-5495); kube-proxy warns and emits an IPVSDeprecation event',

@@ -41,6 +41,9 @@ export async function runLive(io: Io, commandLine: ParsedCommandLine, resolved: 
   const onlyNode = stringOption(values, 'node-name');
   const families = familiesFor(values, s.ipFamily);
   const junitFile = stringOption(values, 'junit');
+  // kube-proxy has left IPVS (--mode nftables|iptables): look for what IPVS mode left behind instead.
+  const leftovers = s.proxyMode === 'ipvs' ? null : await import('./assert-leftovers.js');
+  if (leftovers !== null && s.proxyMode !== 'ipvs' && hostMode === 'local') return leftovers.assertLocalLeftovers(io, values, s, s.proxyMode);
   const state = await readClusterState(s.stateDir, s.clusterName);
   const kubeconfig = resolve(io.cwd, stringOption(values, 'kubeconfig') ?? state?.kubeconfig ?? s.kubeconfigOut);
   if (!existsSync(kubeconfig)) {
@@ -50,6 +53,7 @@ export async function runLive(io: Io, commandLine: ParsedCommandLine, resolved: 
     throw usageError(`kube-local-up has no record of a cluster named "${s.clusterName}", so it does not know how to reach its nodes`, 'for a cluster kube-local-up did not create use --all-nodes (a helper pod per node) or --host local (this machine is the node)');
   }
   const kubectl = kubectlForState(io, kubeconfig);
+  if (leftovers !== null && s.proxyMode !== 'ipvs') return leftovers.assertClusterLeftovers(io, values, resolved, kubectl, state, s.proxyMode, allNodes);
   const cluster = readClusterJson(await kubectl.clusterJson(), 'kubectl get services,endpointslices -A -o json');
   const options = { ...assertOptionsOf(s), families: families as readonly IpFamily[] };
   const checks: NodeCheck[] = [];
