@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { MANAGED_BY_LABEL, ORACLE_MANAGED_BY, OracleCaseError, planOracleFiles, readOracleCase } from '../src/oracle/cases.js';
-import { judgeCase, judgeOracleRun, readGuestOutput, readInterfaceAddresses, wantedAlterationFindings } from '../src/oracle/judge.js';
+import { judgeCase, judgeOracleRun, kubeProxyRelease, readGuestOutput, readInterfaceAddresses, wantedAlterationFindings } from '../src/oracle/judge.js';
 import { ROOT } from './helpers/cli.js';
 
 const CASES_DIR = join(ROOT, 'test', 'fixtures', 'oracle');
@@ -15,7 +15,7 @@ const CASES_DIR = join(ROOT, 'test', 'fixtures', 'oracle');
 describe('oracle cases', () => {
   it('every case file reads, with unique ClusterIPs and NodePorts across the catalogue', () => {
     const files = readdirSync(CASES_DIR).filter((f) => f.endsWith('.yaml'));
-    assert.ok(files.length >= 10, `only ${files.length} cases`);
+    assert.ok(files.length >= 40, `only ${files.length} cases (issue 12 asks for at least 40)`);
     const ips = new Set<string>();
     const cases = files.map((file) => readOracleCase(file.slice(0, -5), readFileSync(join(CASES_DIR, file), 'utf8')));
     assert.ok(Object.keys(planOracleFiles(cases)).length > cases.length, 'names repeat across cases');
@@ -37,6 +37,15 @@ describe('oracle cases', () => {
     const one = readOracleCase('one', 'description: d\nobjects: [{kind: Service, metadata: {name: s}}]\n');
     const two = readOracleCase('two', 'description: d\nobjects: [{kind: Service, metadata: {name: s}}]\n');
     assert.throws(() => planOracleFiles([one, two]), /Service default\/s is also in case one/);
+  });
+
+  it('reads mayBeRejected and tells the guest; refuses unknown top-level fields', () => {
+    const text = 'description: d\nmayBeRejected: newer API servers refuse it\nobjects: [{kind: Service, metadata: {name: s}}]\n';
+    const c = readOracleCase('maybe', text);
+    assert.equal(c.mayBeRejected, 'newer API servers refuse it');
+    assert.match(planOracleFiles([c])['oracle-01-maybe.sh'] ?? '', /^MAY_BE_REJECTED=1$/m);
+    assert.match(planOracleFiles([readOracleCase('sure', 'description: d\nobjects: [{kind: Service, metadata: {name: s}}]\n')])['oracle-01-sure.sh'] ?? '', /^MAY_BE_REJECTED=0$/m);
+    assert.throws(() => readOracleCase('x', 'description: d\nmaybeRejected: typo\nobjects: [{kind: Service, metadata: {name: s}}]\n'), /unknown field maybeRejected/);
   });
 
   it('rejects a case without objects or with an unknown kind', () => {
@@ -152,6 +161,20 @@ describe('oracle judge', () => {
     const verdict = judgeCase(run, out, 'oracle-01-web', WEB);
     assert.ok(verdict.problems.some((p) => /model differs from kube-proxy: .*10\.244\.2\.5:8080/.test(p)), verdict.problems.join('\n'));
     assert.equal(verdict.problems.length, 1, verdict.problems.join('\n'));
+  });
+
+  it('a case the API server refused is reported as such, not judged', () => {
+    const out = readGuestOutput(GUEST.replace('@@oracle ipvs\n', '@@oracle rejected\noracle-01-web POST /apis/x: {"code":422}\n@@oracle ipvs\n'));
+    assert.equal(out.rejected.get('oracle-01-web'), 'POST /apis/x: {"code":422}');
+    const verdict = judgeCase(judgeOracleRun(out), out, 'oracle-01-web', WEB);
+    assert.equal(verdict.rejected, 'POST /apis/x: {"code":422}');
+    assert.deepEqual(verdict.problems, []);
+    assert.equal(readGuestOutput(GUEST).rejected.size, 0);
+  });
+
+  it('models the release kube-proxy --version printed', () => {
+    assert.deepEqual(kubeProxyRelease('Kubernetes v1.29.15'), { major: 1, minor: 29, patch: 15 });
+    assert.equal(kubeProxyRelease('garbage'), null);
   });
 
   it('reads interface addresses and the alteration words', () => {

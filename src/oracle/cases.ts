@@ -10,7 +10,7 @@ export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 /** The node kube-proxy runs on in the oracle VM (hack/oracle/guest.sh makes it). */
-export const ORACLE_NODE = { name: 'oracle-node', ip: '192.168.50.10' } as const;
+export const ORACLE_NODE = { name: 'oracle-node', ip: '192.168.50.10', zone: 'zone-a' } as const;
 
 type JsonObject = Record<string, unknown>;
 
@@ -29,6 +29,12 @@ export interface OracleCase {
   /** The file name without .yaml, e.g. "clusterip-tcp". */
   readonly name: string;
   readonly description: string;
+  /**
+   * Why some API servers refuse this case's objects (e.g. a non-canonical IP under stricter
+   * validation), or null. Such a case may come back "rejected" instead of being judged; any other
+   * case that an API server refuses fails the run.
+   */
+  readonly mayBeRejected: string | null;
   readonly objects: readonly OracleObject[];
 }
 
@@ -47,6 +53,10 @@ export function readOracleCase(name: string, text: string): OracleCase {
   const value: unknown = parse(text);
   if (!isObject(value)) return bad('expected a mapping with description and objects');
   if (typeof value.description !== 'string' || value.description.trim() === '') bad('description: a sentence is required');
+  const mayBeRejected = value.mayBeRejected ?? null;
+  if (mayBeRejected !== null && (typeof mayBeRejected !== 'string' || mayBeRejected.trim() === '')) bad('mayBeRejected: a sentence saying which API servers refuse the case, and why');
+  const known = new Set(['description', 'mayBeRejected', 'objects']);
+  for (const key of Object.keys(value)) if (!known.has(key)) bad(`unknown field ${key} (known: ${[...known].join(', ')})`);
   if (!Array.isArray(value.objects) || value.objects.length === 0) bad('objects: a non-empty list is required');
   const objects = (value.objects as unknown[]).map((item, i) => readObject(item, `objects[${i}]`, bad));
   const seen = new Set<string>();
@@ -55,7 +65,7 @@ export function readOracleCase(name: string, text: string): OracleCase {
     if (seen.has(key)) bad(`${key} appears twice`);
     seen.add(key);
   }
-  return { name, description: (value.description as string).trim(), objects };
+  return { name, description: (value.description as string).trim(), mayBeRejected: typeof mayBeRejected === 'string' ? mayBeRejected.trim() : null, objects };
 }
 
 function readObject(item: unknown, path: string, bad: (why: string) => never): OracleObject {
@@ -154,6 +164,7 @@ export function planOracleFiles(cases: readonly OracleCase[]): Record<string, st
       `VIPS=(${caseClusterIPs(c).map(quote).join(' ')})`,
       `SERVICE_EVENTS=${serviceEvents}`,
       `SLICE_EVENTS=${sliceEvents}`,
+      `MAY_BE_REJECTED=${c.mayBeRejected === null ? 0 : 1}`,
       '',
     ].join('\n');
   });
