@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { MANAGED_BY_LABEL, ORACLE_MANAGED_BY, OracleCaseError, planOracleFiles, readOracleCase } from '../src/oracle/cases.js';
-import { judgeCase, judgeOracleRun, kubeProxyRelease, readGuestOutput, readInterfaceAddresses, wantedAlterationFindings } from '../src/oracle/judge.js';
+import { judgeCase, judgeOracleRun, judgeThenCase, judgeThenRun, kubeProxyRelease, readGuestOutput, readInterfaceAddresses, wantedAlterationFindings } from '../src/oracle/judge.js';
 import { ROOT } from './helpers/cli.js';
 
 const CASES_DIR = join(ROOT, 'test', 'fixtures', 'oracle');
@@ -46,6 +46,29 @@ describe('oracle cases', () => {
     assert.match(planOracleFiles([c])['oracle-01-maybe.sh'] ?? '', /^MAY_BE_REJECTED=1$/m);
     assert.match(planOracleFiles([readOracleCase('sure', 'description: d\nobjects: [{kind: Service, metadata: {name: s}}]\n')])['oracle-01-sure.sh'] ?? '', /^MAY_BE_REJECTED=0$/m);
     assert.throws(() => readOracleCase('x', 'description: d\nmaybeRejected: typo\nobjects: [{kind: Service, metadata: {name: s}}]\n'), /unknown field maybeRejected/);
+  });
+
+  it('plans a second state: whole-object merge patches and deletes, with the events kube-proxy must count', () => {
+    const text = [
+      'description: d',
+      'objects:',
+      '  - {kind: Service, metadata: {name: s}, spec: {clusterIP: 10.96.9.9}}',
+      '  - {kind: EndpointSlice, metadata: {name: s-1, labels: {kubernetes.io/service-name: s}}, addressType: IPv4, endpoints: []}',
+      'then:',
+      '  description: shrink, then drop',
+      '  apply: [{kind: EndpointSlice, metadata: {name: s-1, labels: {kubernetes.io/service-name: s}}, addressType: IPv4, endpoints: []}]',
+      '  delete: [{kind: Service, name: s}]',
+    ].join('\n');
+    const c = readOracleCase('live', text);
+    assert.equal(c.then?.apply.length, 1);
+    const files = planOracleFiles([c]);
+    const meta = files['then-oracle-01-live.sh'] ?? '';
+    assert.match(meta, /^THEN=\('PATCH \/apis\/discovery\.k8s\.io\/v1\/namespaces\/default\/endpointslices\/s-1 then-oracle-01-live\.0\.json application\/merge-patch\+json' 'DELETE \/api\/v1\/namespaces\/default\/services\/s'\)$/m);
+    assert.match(meta, /^THEN_SERVICE_EVENTS=1$/m);
+    assert.match(meta, /^THEN_SLICE_EVENTS=1$/m);
+    assert.ok(!Object.keys(files).some((f) => /^oracle-.*then/.test(f)), 'the first-state glob oracle-[0-9]*.sh must not see second-state files');
+    assert.throws(() => readOracleCase('x', text.replace('name: s}]', 'name: other}]')), /then\.delete: Service default\/other is not among the case's objects/);
+    assert.throws(() => readOracleCase('x', 'description: d\nobjects: [{kind: Service, metadata: {name: s}}]\nthen: {description: nothing}\n'), /apply or delete at least one/);
   });
 
   it('rejects a case without objects or with an unknown kind', () => {
@@ -170,6 +193,24 @@ describe('oracle judge', () => {
     assert.equal(verdict.rejected, 'POST /apis/x: {"code":422}');
     assert.deepEqual(verdict.problems, []);
     assert.equal(readGuestOutput(GUEST).rejected.size, 0);
+    assert.equal(readGuestOutput(GUEST).then, null);
+    assert.equal(judgeThenRun(readGuestOutput(GUEST)), null);
+  });
+
+  it('judges the second state like the first, and blames a case for a virtual server kube-proxy kept for it', () => {
+    const section = (name: string): string => (GUEST.split(`@@oracle ${name}\n`)[1] ?? '').split(/^@@oracle /m)[0] ?? '';
+    // The second state: web's Service is gone, but kube-proxy still has its virtual server.
+    const then = ['services', 'endpointslices', 'ipvs', 'addresses']
+      .map((name) => `@@oracle then-${name}\n${name === 'services' ? section(name).replace(/,\{[^\n]*"name":"web"[\s\S]*\]\}$/m, ']}') : section(name)}`)
+      .join('');
+    const out = readGuestOutput(GUEST.replace('@@oracle proxy-log', `${then}@@oracle proxy-log`));
+    assert.ok(out.then !== null);
+    const run = judgeThenRun(out);
+    assert.ok(run !== null);
+    const verdict = judgeThenCase(run, WEB, ['10.96.10.10:']);
+    assert.equal(verdict.virtualServers, 0);
+    assert.ok(verdict.problems.length > 0 && verdict.problems.every((p) => /^after the change: kube-proxy programmed what the model does not expect: .*10\.96\.10\.10:80/.test(p)), verdict.problems.join('\n'));
+    assert.deepEqual(judgeThenCase(run, [{ namespace: 'default', name: 'kubernetes' }], ['10.96.0.1:']).problems, []);
   });
 
   it('models the release kube-proxy --version printed', () => {

@@ -271,5 +271,38 @@ for meta in "$CASES"/oracle-[0-9]*.sh; do
 done
 section ipvs-altered; cat /proc/net/ip_vs
 kill -CONT "$proxy_pid"
+
+# ---- the second state: the cases' "then" changes (scale down, an endpoint starting to terminate,
+# a Service deleted, a port renamed) applied to the running kube-proxy, which must also have
+# repaired the altered table by then. Files then-oracle-NN-name.sh (src/oracle/cases.ts): THEN
+# ("METHOD PATH [FILE [TYPE]]" each), THEN_SERVICE_EVENTS, THEN_SLICE_EVENTS.
+then_files=("$CASES"/then-oracle-[0-9]*.sh)
+if [ -e "${then_files[0]}" ]; then
+  totals
+  want_services=$services want_slices=$slices
+  kill -STOP "$proxy_pid"
+  for meta in "${then_files[@]}"; do
+    # shellcheck disable=SC1090
+    . "$meta"
+    name=$(basename "$meta" .sh)
+    name=${name#then-}
+    if grep -q "^$name " "$W/rejected" 2>/dev/null; then continue; fi
+    log "changing $name"
+    for request in "${THEN[@]}"; do
+      # shellcheck disable=SC2086
+      set -- $request
+      api "$1" "$2" ${3:+"$CASES/$3"} ${4:+"$4"} >"$W/response" || { cat "$W/response" >&2; fail "case $name, then: $request"; }
+    done
+    want_services=$(( want_services + families * THEN_SERVICE_EVENTS ))
+    want_slices=$(( want_slices + THEN_SLICE_EVENTS ))
+  done
+  kill -CONT "$proxy_pid"
+  log "waiting for kube-proxy's sync of the changes"
+  wait_synced "$want_services" "$want_slices"
+  section then-services; api GET /api/v1/services; echo
+  section then-endpointslices; api GET /apis/discovery.k8s.io/v1/endpointslices; echo
+  section then-ipvs; cat /proc/net/ip_vs
+  section then-addresses; ip -o addr show
+fi
 section proxy-log; grep -v '^I' "$W/kube-proxy.log" | tail -n 40 || true
 section end

@@ -41,8 +41,17 @@ export interface GuestOutput {
   /** Cases the API server refused (only cases marked mayBeRejected), by guest case name: the request and the server's answer. */
   readonly rejected: ReadonlyMap<string, string>;
   readonly proxyLog: string;
+  /** The second state (the cases' "then" changes, after kube-proxy synced them), or null when no case has one. */
+  readonly then: GuestState | null;
   /** The guest reached its end marker. */
   readonly complete: boolean;
+}
+
+/** One snapshot of the cluster and the node. */
+export interface GuestState {
+  readonly clusterDump: Record<string, unknown>;
+  readonly ipvs: string;
+  readonly addresses: string;
 }
 
 /** Splits the guest's stdout at "@@oracle NAME" lines. */
@@ -59,6 +68,14 @@ export function readGuestOutput(stdout: string): GuestOutput {
     const items = (JSON.parse(raw) as { items?: unknown[] }).items;
     return Array.isArray(items) ? items : [];
   };
+  const dump = (prefix: string): Record<string, unknown> => ({
+    apiVersion: 'v1',
+    kind: 'List',
+    items: [
+      ...list(`${prefix}services`).map((item) => ({ apiVersion: 'v1', kind: 'Service', ...(item as object) })),
+      ...list(`${prefix}endpointslices`).map((item) => ({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', ...(item as object) })),
+    ],
+  });
   const alterations = new Map<string, { removed: string | null; edited: string | null }>();
   for (const line of text('altered').split('\n')) {
     const match = /^(removed|edited) (\S+) ?(.*)$/.exec(line);
@@ -77,20 +94,14 @@ export function readGuestOutput(stdout: string): GuestOutput {
     version: text('version').trim(),
     hz: Number(text('hz').trim()) || 250,
     syncSeconds: Number(text('snapshot').trim()),
-    clusterDump: {
-      apiVersion: 'v1',
-      kind: 'List',
-      items: [
-        ...list('services').map((item) => ({ apiVersion: 'v1', kind: 'Service', ...(item as object) })),
-        ...list('endpointslices').map((item) => ({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', ...(item as object) })),
-      ],
-    },
+    clusterDump: dump(''),
     ipvs: text('ipvs'),
     addresses: text('addresses'),
     alterations,
     ipvsAltered: text('ipvs-altered'),
     rejected,
     proxyLog: text('proxy-log').trim(),
+    then: sections.has('then-ipvs') ? { clusterDump: dump('then-'), ipvs: text('then-ipvs'), addresses: text('then-addresses') } : null,
     complete: sections.has('end'),
   };
 }
@@ -213,4 +224,27 @@ export function judgeCase(run: OracleVerdict, output: GuestOutput, guestName: st
     problems.push(`the altered table gave [${alteredFound.join('; ')}], wanted exactly [${alteredWanted.join('; ')}]`);
   }
   return { virtualServers, alteredWanted, alteredFound, rejected: null, problems };
+}
+
+/** The second state judged like the first (no alteration): null when the guest printed none. */
+export function judgeThenRun(output: GuestOutput): OracleVerdict | null {
+  if (output.then === null) return null;
+  return judgeOracleRun({ ...output, ...output.then, ipvsAltered: output.then.ipvs, alterations: new Map() });
+}
+
+/**
+ * One case in the second state: the model's findings on its Services (which may be gone), and any
+ * virtual server or kube-ipvs0 address kube-proxy kept for it that the model no longer expects
+ * (problems of the whole table that name one of `marks`, e.g. "10.96.50.10:" for each of its ClusterIPs).
+ */
+export function judgeThenCase(run: OracleVerdict, services: readonly { namespace: string; name: string }[], marks: readonly string[]): { virtualServers: number; problems: string[] } {
+  const owns = (ref: { namespace: string; name: string } | null) => ref !== null && services.some((s) => s.namespace === ref.namespace && s.name === ref.name);
+  const problems = run.check.diff.services
+    .filter((r) => owns(r.service))
+    .flatMap((r) => r.findings)
+    .map((f) => `after the change, model differs from kube-proxy: ${f.message}`);
+  for (const problem of run.problems) {
+    if (problem.startsWith('kube-proxy programmed') && marks.some((mark) => problem.includes(mark))) problems.push(`after the change: ${problem}`);
+  }
+  return { virtualServers: run.check.expected.virtualServers.filter((vs) => owns(vs.service)).length, problems };
 }

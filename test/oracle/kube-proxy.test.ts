@@ -20,9 +20,9 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { runScriptInLab } from '../../src/lab/index.js';
 import type { OracleCase } from '../../src/oracle/cases.js';
-import { ORACLE_NODE, guestCaseName, planOracleFiles, readOracleCase } from '../../src/oracle/cases.js';
+import { ORACLE_NODE, caseClusterIPs, guestCaseName, planOracleFiles, readOracleCase } from '../../src/oracle/cases.js';
 import type { GuestOutput, OracleVerdict } from '../../src/oracle/judge.js';
-import { judgeCase, judgeOracleRun, readGuestOutput } from '../../src/oracle/judge.js';
+import { judgeCase, judgeOracleRun, judgeThenCase, judgeThenRun, readGuestOutput } from '../../src/oracle/judge.js';
 import type { CaseResult, OracleRunResult } from '../../src/oracle/report.js';
 import { caseOutcome, renderOracleJunit } from '../../src/oracle/report.js';
 import { writeJunitFile } from '../../src/io/junit.js';
@@ -57,6 +57,8 @@ const cases: OracleCase[] = readdirSync(CASES_DIR)
 describe('kube-proxy is the oracle: ipvs expect against real kube-proxy on the real kernel', { skip: skip ?? false }, () => {
   let output: GuestOutput | undefined;
   let verdict: OracleVerdict | undefined;
+  /** The second state (cases with `then`), judged like the first. */
+  let thenVerdict: OracleVerdict | null = null;
   let failure: string | undefined;
 
   before(async () => {
@@ -74,6 +76,7 @@ describe('kube-proxy is the oracle: ipvs expect against real kube-proxy on the r
     writeFileSync(join(OUT_DIR, 'ip_vs'), output.ipvs);
     writeFileSync(join(OUT_DIR, 'ip_vs.altered'), output.ipvsAltered);
     verdict = judgeOracleRun(output);
+    thenVerdict = judgeThenRun(output);
     process.stderr.write(`# oracle: kube-proxy synced every case ${output.syncSeconds}s after the first request\n`);
     writeResults(OUT_DIR, output, verdict, (Date.now() - started) / 1000);
   });
@@ -113,11 +116,21 @@ describe('kube-proxy is the oracle: ipvs expect against real kube-proxy on the r
     return guest;
   }
 
+  /** A case in the first state and, when it has one, in the second: every problem of both. */
+  function judgeBoth(c: OracleCase, i: number, run: OracleVerdict, guest: GuestOutput): ReturnType<typeof judgeCase> {
+    const services = c.objects.filter((o) => o.kind === 'Service');
+    const first = judgeCase(run, guest, guestCaseName(c, i), services);
+    if (c.then === null || first.rejected !== null) return first;
+    if (thenVerdict === null) return { ...first, problems: [...first.problems, 'the guest printed no second state'] };
+    const second = judgeThenCase(thenVerdict, services, caseClusterIPs(c).map((ip) => `${ip}:`));
+    return { ...first, problems: [...first.problems, ...second.problems] };
+  }
+
   /** The run's result JSON and JUnit (see the header for where they go). */
   function writeResults(OUT_DIR: string, guest: GuestOutput, run: OracleVerdict, seconds: number): void {
     if ('skip' in real) return;
     const results: CaseResult[] = cases.map((c, i) => {
-      const v = judgeCase(run, guest, guestCaseName(c, i), c.objects.filter((o) => o.kind === 'Service'));
+      const v = judgeBoth(c, i, run, guest);
       return { name: c.name, description: c.description, outcome: caseOutcome(v), virtualServers: v.virtualServers, details: v.rejected !== null ? [v.rejected] : [...v.problems] };
     });
     const result: OracleRunResult = {
@@ -126,7 +139,7 @@ describe('kube-proxy is the oracle: ipvs expect against real kube-proxy on the r
       kubeProxyVersion: guest.version,
       date: new Date().toISOString().slice(0, 10),
       syncSeconds: guest.syncSeconds,
-      tableProblems: [...run.problems],
+      tableProblems: [...run.problems, ...(thenVerdict?.problems ?? []).map((p) => `after the changes: ${p}`)],
       cases: results,
     };
     const resultsDir = process.env.ORACLE_RESULTS_DIR ?? OUT_DIR;
@@ -143,14 +156,17 @@ describe('kube-proxy is the oracle: ipvs expect against real kube-proxy on the r
     assert.match(output.version, new RegExp(`^Kubernetes v${real.versionText.replaceAll('.', '\\.')}$`));
     assert.deepEqual(verdict.problems, [], `${verdict.problems.join('\n')}\nkube-proxy's table:\n${output.ipvs}`);
     assert.equal(verdict.check.diff.counts.actualVirtualServers, verdict.check.diff.counts.matchedVirtualServers);
+    if (cases.some((c) => c.then !== null)) {
+      assert.ok(thenVerdict !== null, 'the guest printed no second state');
+      assert.deepEqual(thenVerdict.problems, [], `after the changes:\n${thenVerdict.problems.join('\n')}\nkube-proxy's table:\n${output.then?.ipvs ?? ''}`);
+    }
   });
 
   cases.forEach((c, i) => {
     it(`${c.name}: ${c.description}`, () => {
       if (failure !== undefined) assert.fail(failure);
       assert.ok(output !== undefined && verdict !== undefined);
-      const services = c.objects.filter((o) => o.kind === 'Service');
-      const result = judgeCase(verdict, output, guestCaseName(c, i), services);
+      const result = judgeBoth(c, i, verdict, output);
       if (result.rejected !== null) {
         process.stderr.write(`# oracle: ${c.name}: refused by the API server (${c.mayBeRejected ?? 'not expected'})\n`);
         assert.ok(c.mayBeRejected !== null, `${c.name}: the API server refused it: ${result.rejected}`);
