@@ -116,10 +116,16 @@ describe('kube-proxy is the oracle: ipvs expect against real kube-proxy on the r
     return guest;
   }
 
+  /** The case's name in the guest's output: a replayed run may have numbered the catalogue of its day differently. */
+  function guestNameIn(guest: GuestOutput, c: OracleCase, i: number): string {
+    if (REPLAY === undefined) return guestCaseName(c, i);
+    return [...guest.alterations.keys()].find((name) => name.replace(/^oracle-\d+-/, '') === c.name) ?? guestCaseName(c, i);
+  }
+
   /** A case in the first state and, when it has one, in the second: every problem of both. */
   function judgeBoth(c: OracleCase, i: number, run: OracleVerdict, guest: GuestOutput): ReturnType<typeof judgeCase> {
     const services = c.objects.filter((o) => o.kind === 'Service');
-    const first = judgeCase(run, guest, guestCaseName(c, i), services);
+    const first = judgeCase(run, guest, guestNameIn(guest, c, i), services);
     if (c.then === null || first.rejected !== null) return first;
     if (thenVerdict === null) return { ...first, problems: [...first.problems, 'the guest printed no second state'] };
     const second = judgeThenCase(thenVerdict, services, caseClusterIPs(c).map((ip) => `${ip}:`));
