@@ -162,7 +162,7 @@ until scrape && [ "$(metric kubeproxy_sync_proxy_rules_last_timestamp_seconds)" 
 done
 log "kube-proxy synced after $(( $(date +%s) - started ))s"
 
-# Values of the sync metrics, in one pass: SERVICES SLICES SYNCS FAMILIES.
+# Values of the sync metrics, in one pass: SERVICES SLICES SYNCS FAMILIES LABELLED.
 # NOTE: on a host with IPv6, kube-proxy runs one proxier per family (cmd/kube-proxy/app/server_linux.go
 # platformCheckSupported); both count every Service event, only the IPv4 one counts IPv4 slices
 # (pkg/proxy/endpointschangetracker.go), and per-family metrics carry ip_family. The sync count read
@@ -170,12 +170,13 @@ log "kube-proxy synced after $(( $(date +%s) - started ))s"
 sync_metrics() {
   awk '
     function base(n) { sub(/\{.*/, "", n); return n }
+    /ip_family=/ { l = 1 }
     /ip_family="IPv6"/ { if (base($1) == "kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds") f++; next }
     base($1) == "kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds" { f++ }
     base($1) == "kubeproxy_sync_proxy_rules_service_changes_total" { s = $2 }
     base($1) == "kubeproxy_sync_proxy_rules_endpoint_changes_total" { e = $2 }
     base($1) == "kubeproxy_sync_proxy_rules_duration_seconds_count" { c = $2 }
-    END { print s + 0, e + 0, c + 0, (f > 0 ? f : 1) }' "$W/metrics"
+    END { print s + 0, e + 0, c + 0, (f > 0 ? f : 1), l + 0 }' "$W/metrics"
 }
 
 # The barrier: an EndpointSlice of a Service that does not exist. kube-proxy tracks it (and queues a
@@ -194,17 +195,20 @@ barrier() {
 # second one started after R and programmed every change. The barrier guarantees a sync after R;
 # kube-proxy's periodic sync (ipvs.syncPeriod) brings the other if nothing else does.
 wait_synced() {
-  local want_services=$1 want_slices=$2 deadline=$(( $(date +%s) + SYNC_TIMEOUT )) received= s e c f
+  local want_services=$1 want_slices=$2 deadline=$(( $(date +%s) + SYNC_TIMEOUT )) received= s e c f l syncs=2
   while :; do
     scrape || fail "cannot read kube-proxy's metrics"
-    read -r s e c f <<<"$(sync_metrics)"
+    read -r s e c f l <<<"$(sync_metrics)"
+    # NOTE: before ip_family labels (kube-proxy 1.29: pkg/proxy/metrics/metrics.go has none), a
+    # dual-stack kube-proxy's two proxiers share one sync count: wait for twice as many syncs.
+    [ "$l" = 1 ] || syncs=4
     if [ -z "$received" ]; then
       if [ "$s" -ge "$want_services" ] && [ "$e" -ge "$want_slices" ]; then
         received=$c
         barrier
         log "kube-proxy received every change (IPv4 syncs so far: $c)"
       fi
-    elif [ "$c" -ge $(( received + 2 )) ]; then
+    elif [ "$c" -ge $(( received + syncs )) ]; then
       return 0
     fi
     kill -0 "$proxy_pid" 2>/dev/null || fail "kube-proxy exited"
@@ -214,7 +218,7 @@ wait_synced() {
 }
 
 # Changes seen so far: the baseline each case adds its own events to.
-totals() { scrape; read -r services slices _ families <<<"$(sync_metrics)"; }
+totals() { scrape; read -r services slices _ families _ <<<"$(sync_metrics)"; }
 
 section version; echo "$proxy_version"
 section hz; sed -n 's/^CONFIG_HZ=//p' "/boot/config-$(uname -r)" 2>/dev/null || true
