@@ -150,3 +150,30 @@ test('usage errors exit 2', async () => {
     assert.equal(result.stdout, '');
   }
 });
+
+test('--node-zone and --k8s-version: zone hints filter from 1.31 on, before only with the hints annotation', async () => {
+  const file = join(tempDir(), 'zoned.json');
+  const slice = (ip: string, zone: string) => ({ addresses: [ip], conditions: { ready: true }, hints: { forZones: [{ name: zone }] } });
+  writeFileSync(
+    file,
+    JSON.stringify({
+      kind: 'List',
+      items: [
+        { kind: 'Service', metadata: { namespace: 'ns', name: 'z' }, spec: { type: 'ClusterIP', clusterIP: '10.96.0.90', ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } },
+        {
+          kind: 'EndpointSlice',
+          metadata: { namespace: 'ns', name: 'z-1', labels: { 'kubernetes.io/service-name': 'z' } },
+          addressType: 'IPv4',
+          ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+          endpoints: [slice('10.244.1.9', 'zone-a'), slice('10.244.2.9', 'zone-b')],
+        },
+      ],
+    }),
+  );
+  const args = ['ipvs', 'expect', '--cluster', file, '--node-name', 'n1', '--node-ip', '192.0.2.1', '--node-zone', 'zone-a'];
+  const servers = (out: JsonOut) => out.virtualServers.flatMap((vs) => vs.realServers.map((rs) => rs.address));
+  assert.deepEqual(servers(await json([...args, '--k8s-version', '1.34.11'])), ['10.244.1.9']);
+  assert.deepEqual(servers(await json([...args, '--k8s-version', '1.29.15'])), ['10.244.1.9', '10.244.2.9']);
+  // Without the node's zone, no hint can match.
+  assert.deepEqual(servers(await json([...args.slice(0, -2), '--k8s-version', '1.34.11'])), ['10.244.1.9', '10.244.2.9']);
+});

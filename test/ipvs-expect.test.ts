@@ -9,6 +9,7 @@ import { DEFAULT_AFFINITY_TIMEOUT_SECONDS, expectIpvsState, expectIpvsStateForFa
 import type { ExpectNode, ExpectedIpvsState } from '../src/ipvs/expect.js';
 import { virtualServerKey } from '../src/ipvs/model.js';
 import { readClusterValue } from '../src/kube/read.js';
+import { parseKubeVersion } from '../src/config/kube-version.js';
 
 type Json = Record<string, unknown>;
 
@@ -351,12 +352,75 @@ test('two Services claiming one virtual server: the first is expected and a note
   ]);
 });
 
-test('topology-aware routing is flagged in a note, not modelled', () => {
-  const state = expectFor([
-    { ...service('topo', { clusterIP: '10.96.0.70', ports: V13_V17_PORT }), metadata: { namespace: 'ns1', name: 'topo', annotations: { 'service.kubernetes.io/topology-mode': 'Auto' } } },
-    slice('topo', [{ addresses: ['10.244.1.1'], hints: { forZones: [{ name: 'zone-a' }] } }]),
-  ]);
-  assert.deepEqual(table(state), ['TCP/10.96.0.70:80 -> 10.244.1.1:80']);
-  assert.equal(state.notes.length, 1);
-  assert.match(state.notes[0] ?? '', /^ns1\/topo asks for topology-aware routing \(service\.kubernetes\.io\/topology-mode=Auto\)/);
+// Topology (pkg/proxy/topology.go CategorizeEndpoints; v1.29.15 canUseTopology, v1.34.11
+// topologyModeFromHints): hints apply only when every READY endpoint has one and one names this
+// node (forNodes, from 1.34) or its zone; before 1.31 zone hints also need the hints annotation.
+// Seen on real kube-proxy by the oracle cases topology-*.
+const V = (text: string) => parseKubeVersion(text) ?? assert.fail(text);
+const zoned = (ip: string, zone: string, extra: Json = {}): Json => ({ addresses: [ip], conditions: { ready: true }, hints: { forZones: [{ name: zone }] }, ...extra });
+function topologyCluster(annotations: Json | null, spec: Json, endpoints: Json[]): Json[] {
+  const svc = service('topo', { clusterIP: '10.96.0.70', ports: V13_V17_PORT, ...spec });
+  return [annotations === null ? svc : { ...svc, metadata: { namespace: 'ns1', name: 'topo', annotations } }, slice('topo', endpoints)];
+}
+const ZONE_ENDPOINTS = [zoned('10.244.1.1', 'zone-a'), zoned('10.244.2.1', 'zone-a'), zoned('10.244.3.1', 'zone-b')];
+
+test('zone hints: only the endpoints hinted for the node\'s zone, whenever every ready endpoint has a hint (1.31+)', () => {
+  const items = topologyCluster(null, { trafficDistribution: 'PreferClose' }, ZONE_ENDPOINTS);
+  assert.deepEqual(table(expectFor(items, { zone: 'zone-a' })), ['TCP/10.96.0.70:80 -> 10.244.1.1:80,10.244.2.1:80']);
+  assert.deepEqual(table(expectFor(items, { zone: 'zone-a', kubeVersion: V('1.34.11') })), ['TCP/10.96.0.70:80 -> 10.244.1.1:80,10.244.2.1:80']);
+  // Hints without trafficDistribution or annotation count too from 1.31.
+  const bare = topologyCluster(null, {}, ZONE_ENDPOINTS);
+  assert.deepEqual(table(expectFor(bare, { zone: 'zone-a', kubeVersion: V('1.31.0') })), ['TCP/10.96.0.70:80 -> 10.244.1.1:80,10.244.2.1:80']);
+  // A node without a zone label, or hints for other zones only: every ready endpoint.
+  const all = ['TCP/10.96.0.70:80 -> 10.244.1.1:80,10.244.2.1:80,10.244.3.1:80'];
+  assert.deepEqual(table(expectFor(items)), all);
+  assert.deepEqual(table(expectFor(items, { zone: 'zone-c' })), all);
+});
+
+test('zone hints before 1.31 need the hints annotation; the deprecated key wins when both are set', () => {
+  const all = ['TCP/10.96.0.70:80 -> 10.244.1.1:80,10.244.2.1:80,10.244.3.1:80'];
+  const zoneA = ['TCP/10.96.0.70:80 -> 10.244.1.1:80,10.244.2.1:80'];
+  const node = { zone: 'zone-a', kubeVersion: V('1.29.15') };
+  assert.deepEqual(table(expectFor(topologyCluster(null, { trafficDistribution: 'PreferClose' }, ZONE_ENDPOINTS), node)), all);
+  assert.deepEqual(table(expectFor(topologyCluster({ 'service.kubernetes.io/topology-mode': 'Auto' }, {}, ZONE_ENDPOINTS), node)), zoneA);
+  assert.deepEqual(table(expectFor(topologyCluster({ 'service.kubernetes.io/topology-aware-hints': 'auto' }, {}, ZONE_ENDPOINTS), node)), zoneA);
+  const both = { 'service.kubernetes.io/topology-aware-hints': 'disabled', 'service.kubernetes.io/topology-mode': 'Auto' };
+  assert.deepEqual(table(expectFor(topologyCluster(both, {}, ZONE_ENDPOINTS), node)), all);
+  assert.deepEqual(table(expectFor(topologyCluster({ 'service.kubernetes.io/topology-mode': 'Disabled' }, {}, ZONE_ENDPOINTS), node)), all);
+  assert.deepEqual(table(expectFor(topologyCluster({ 'service.kubernetes.io/topology-mode': 'Auto' }, {}, ZONE_ENDPOINTS), { ...node, kubeVersion: V('1.30.0') })), zoneA);
+});
+
+test('a ready endpoint without a hint turns hints off; a non-ready one does not', () => {
+  const missing = [zoned('10.244.1.1', 'zone-a'), { addresses: ['10.244.2.1'], conditions: { ready: true } }];
+  assert.deepEqual(table(expectFor(topologyCluster(null, { trafficDistribution: 'PreferClose' }, missing), { zone: 'zone-a' })), ['TCP/10.96.0.70:80 -> 10.244.1.1:80,10.244.2.1:80']);
+  const notReady = [zoned('10.244.1.1', 'zone-a'), zoned('10.244.3.1', 'zone-b'), { addresses: ['10.244.2.1'], conditions: { ready: false } }];
+  assert.deepEqual(table(expectFor(topologyCluster(null, { trafficDistribution: 'PreferClose' }, notReady), { zone: 'zone-a' })), ['TCP/10.96.0.70:80 -> 10.244.1.1:80']);
+});
+
+test('node hints (1.34+) win over zone hints; earlier releases ignore them', () => {
+  const endpoints = [
+    zoned('10.244.1.1', 'zone-a', { hints: { forZones: [{ name: 'zone-a' }], forNodes: [{ name: HOST }] } }),
+    zoned('10.244.2.1', 'zone-a', { hints: { forZones: [{ name: 'zone-a' }], forNodes: [{ name: 'other' }] } }),
+    zoned('10.244.3.1', 'zone-b', { hints: { forZones: [{ name: 'zone-b' }], forNodes: [{ name: 'third' }] } }),
+  ];
+  const items = topologyCluster(null, { trafficDistribution: 'PreferSameNode' }, endpoints);
+  assert.deepEqual(table(expectFor(items, { zone: 'zone-a', kubeVersion: V('1.34.0') })), ['TCP/10.96.0.70:80 -> 10.244.1.1:80']);
+  assert.deepEqual(table(expectFor(items, { zone: 'zone-a', kubeVersion: V('1.33.5') })), ['TCP/10.96.0.70:80 -> 10.244.1.1:80,10.244.2.1:80']);
+});
+
+test('the serving-terminating fallback and Local endpoints ignore topology', () => {
+  const term = (ip: string, zone: string, nodeName: string): Json => ({ ...zoned(ip, zone), nodeName, conditions: { ready: false, serving: true, terminating: true } });
+  const items = topologyCluster(null, { trafficDistribution: 'PreferClose' }, [term('10.244.1.1', 'zone-a', HOST), term('10.244.3.1', 'zone-b', 'third')]);
+  assert.deepEqual(table(expectFor(items, { zone: 'zone-a' })), ['TCP/10.96.0.70:80 -> 10.244.1.1:80,10.244.3.1:80']);
+  const local = topologyCluster(null, { internalTrafficPolicy: 'Local', trafficDistribution: 'PreferClose' }, [zoned('10.244.1.1', 'zone-b', { nodeName: HOST }), zoned('10.244.2.1', 'zone-a')]);
+  assert.deepEqual(table(expectFor(local, { zone: 'zone-a' })), ['TCP/10.96.0.70:80 -> 10.244.1.1:80']);
+});
+
+test('an IPv4-mapped IPv6 address in an IPv4 slice is programmed as IPv4 (Go prints it so), and deduplicates with it', () => {
+  const items = [
+    service('mapped', { clusterIP: '10.96.0.71', ports: V13_V17_PORT }),
+    slice('mapped', [endpoint('::ffff:10.244.2.45'), endpoint('10.244.3.45'), endpoint('::ffff:af4:32d')]),
+  ];
+  assert.deepEqual(table(expectFor(items)), ['TCP/10.96.0.71:80 -> 10.244.2.45:80,10.244.3.45:80']);
+  assert.deepEqual(table(expectFor(items, { family: 6 })), []);
 });

@@ -49,6 +49,7 @@ test('reads a kubectl List of Services and EndpointSlices, with API defaults app
       externalTrafficPolicy: null,
       internalTrafficPolicy: null,
       topologyHint: null,
+      hintsAnnotation: null,
     },
   ]);
   assert.deepEqual(cluster.endpointSlices, [
@@ -58,7 +59,7 @@ test('reads a kubectl List of Services and EndpointSlices, with API defaults app
       serviceName: 'web',
       addressType: 'IPv4',
       ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
-      endpoints: [{ addresses: ['10.244.1.5'], ready: true, serving: true, terminating: false, nodeName: 'kind-worker', hasZoneHints: false }],
+      endpoints: [{ addresses: ['10.244.1.5'], ready: true, serving: true, terminating: false, nodeName: 'kind-worker', hasZoneHints: false, zoneHints: [], nodeHints: [] }],
     },
   ]);
   assert.deepEqual(cluster.ignoredKinds, {});

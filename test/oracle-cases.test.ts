@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { MANAGED_BY_LABEL, ORACLE_MANAGED_BY, OracleCaseError, planOracleFiles, readOracleCase } from '../src/oracle/cases.js';
-import { judgeCase, judgeOracleRun, readGuestOutput, readInterfaceAddresses, wantedAlterationFindings } from '../src/oracle/judge.js';
+import { judgeCase, judgeOracleRun, judgeThenCase, judgeThenRun, kubeProxyRelease, readGuestOutput, readInterfaceAddresses, wantedAlterationFindings } from '../src/oracle/judge.js';
 import { ROOT } from './helpers/cli.js';
 
 const CASES_DIR = join(ROOT, 'test', 'fixtures', 'oracle');
@@ -15,7 +15,7 @@ const CASES_DIR = join(ROOT, 'test', 'fixtures', 'oracle');
 describe('oracle cases', () => {
   it('every case file reads, with unique ClusterIPs and NodePorts across the catalogue', () => {
     const files = readdirSync(CASES_DIR).filter((f) => f.endsWith('.yaml'));
-    assert.ok(files.length >= 10, `only ${files.length} cases`);
+    assert.ok(files.length >= 40, `only ${files.length} cases (issue 12 asks for at least 40)`);
     const ips = new Set<string>();
     const cases = files.map((file) => readOracleCase(file.slice(0, -5), readFileSync(join(CASES_DIR, file), 'utf8')));
     assert.ok(Object.keys(planOracleFiles(cases)).length > cases.length, 'names repeat across cases');
@@ -37,6 +37,38 @@ describe('oracle cases', () => {
     const one = readOracleCase('one', 'description: d\nobjects: [{kind: Service, metadata: {name: s}}]\n');
     const two = readOracleCase('two', 'description: d\nobjects: [{kind: Service, metadata: {name: s}}]\n');
     assert.throws(() => planOracleFiles([one, two]), /Service default\/s is also in case one/);
+  });
+
+  it('reads mayBeRejected and tells the guest; refuses unknown top-level fields', () => {
+    const text = 'description: d\nmayBeRejected: newer API servers refuse it\nobjects: [{kind: Service, metadata: {name: s}}]\n';
+    const c = readOracleCase('maybe', text);
+    assert.equal(c.mayBeRejected, 'newer API servers refuse it');
+    assert.match(planOracleFiles([c])['oracle-01-maybe.sh'] ?? '', /^MAY_BE_REJECTED=1$/m);
+    assert.match(planOracleFiles([readOracleCase('sure', 'description: d\nobjects: [{kind: Service, metadata: {name: s}}]\n')])['oracle-01-sure.sh'] ?? '', /^MAY_BE_REJECTED=0$/m);
+    assert.throws(() => readOracleCase('x', 'description: d\nmaybeRejected: typo\nobjects: [{kind: Service, metadata: {name: s}}]\n'), /unknown field maybeRejected/);
+  });
+
+  it('plans a second state: whole-object merge patches and deletes, with the events kube-proxy must count', () => {
+    const text = [
+      'description: d',
+      'objects:',
+      '  - {kind: Service, metadata: {name: s}, spec: {clusterIP: 10.96.9.9}}',
+      '  - {kind: EndpointSlice, metadata: {name: s-1, labels: {kubernetes.io/service-name: s}}, addressType: IPv4, endpoints: []}',
+      'then:',
+      '  description: shrink, then drop',
+      '  apply: [{kind: EndpointSlice, metadata: {name: s-1, labels: {kubernetes.io/service-name: s}}, addressType: IPv4, endpoints: []}]',
+      '  delete: [{kind: Service, name: s}]',
+    ].join('\n');
+    const c = readOracleCase('live', text);
+    assert.equal(c.then?.apply.length, 1);
+    const files = planOracleFiles([c]);
+    const meta = files['then-oracle-01-live.sh'] ?? '';
+    assert.match(meta, /^THEN=\('PATCH \/apis\/discovery\.k8s\.io\/v1\/namespaces\/default\/endpointslices\/s-1 then-oracle-01-live\.0\.json application\/merge-patch\+json' 'DELETE \/api\/v1\/namespaces\/default\/services\/s'\)$/m);
+    assert.match(meta, /^THEN_SERVICE_EVENTS=1$/m);
+    assert.match(meta, /^THEN_SLICE_EVENTS=1$/m);
+    assert.ok(!Object.keys(files).some((f) => /^oracle-.*then/.test(f)), 'the first-state glob oracle-[0-9]*.sh must not see second-state files');
+    assert.throws(() => readOracleCase('x', text.replace('name: s}]', 'name: other}]')), /then\.delete: Service default\/other is not among the case's objects/);
+    assert.throws(() => readOracleCase('x', 'description: d\nobjects: [{kind: Service, metadata: {name: s}}]\nthen: {description: nothing}\n'), /apply or delete at least one/);
   });
 
   it('rejects a case without objects or with an unknown kind', () => {
@@ -152,6 +184,38 @@ describe('oracle judge', () => {
     const verdict = judgeCase(run, out, 'oracle-01-web', WEB);
     assert.ok(verdict.problems.some((p) => /model differs from kube-proxy: .*10\.244\.2\.5:8080/.test(p)), verdict.problems.join('\n'));
     assert.equal(verdict.problems.length, 1, verdict.problems.join('\n'));
+  });
+
+  it('a case the API server refused is reported as such, not judged', () => {
+    const out = readGuestOutput(GUEST.replace('@@oracle ipvs\n', '@@oracle rejected\noracle-01-web POST /apis/x: {"code":422}\n@@oracle ipvs\n'));
+    assert.equal(out.rejected.get('oracle-01-web'), 'POST /apis/x: {"code":422}');
+    const verdict = judgeCase(judgeOracleRun(out), out, 'oracle-01-web', WEB);
+    assert.equal(verdict.rejected, 'POST /apis/x: {"code":422}');
+    assert.deepEqual(verdict.problems, []);
+    assert.equal(readGuestOutput(GUEST).rejected.size, 0);
+    assert.equal(readGuestOutput(GUEST).then, null);
+    assert.equal(judgeThenRun(readGuestOutput(GUEST)), null);
+  });
+
+  it('judges the second state like the first, and blames a case for a virtual server kube-proxy kept for it', () => {
+    const section = (name: string): string => (GUEST.split(`@@oracle ${name}\n`)[1] ?? '').split(/^@@oracle /m)[0] ?? '';
+    // The second state: web's Service is gone, but kube-proxy still has its virtual server.
+    const then = ['services', 'endpointslices', 'ipvs', 'addresses']
+      .map((name) => `@@oracle then-${name}\n${name === 'services' ? section(name).replace(/,\{[^\n]*"name":"web"[\s\S]*\]\}$/m, ']}') : section(name)}`)
+      .join('');
+    const out = readGuestOutput(GUEST.replace('@@oracle proxy-log', `${then}@@oracle proxy-log`));
+    assert.ok(out.then !== null);
+    const run = judgeThenRun(out);
+    assert.ok(run !== null);
+    const verdict = judgeThenCase(run, WEB, ['10.96.10.10:']);
+    assert.equal(verdict.virtualServers, 0);
+    assert.ok(verdict.problems.length > 0 && verdict.problems.every((p) => /^after the change: kube-proxy programmed what the model does not expect: .*10\.96\.10\.10:80/.test(p)), verdict.problems.join('\n'));
+    assert.deepEqual(judgeThenCase(run, [{ namespace: 'default', name: 'kubernetes' }], ['10.96.0.1:']).problems, []);
+  });
+
+  it('models the release kube-proxy --version printed', () => {
+    assert.deepEqual(kubeProxyRelease('Kubernetes v1.29.15'), { major: 1, minor: 29, patch: 15 });
+    assert.equal(kubeProxyRelease('garbage'), null);
   });
 
   it('reads interface addresses and the alteration words', () => {

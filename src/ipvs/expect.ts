@@ -4,9 +4,11 @@
 // syncProxyRules/syncEndpoint, pkg/proxy/topology.go CategorizeEndpoints,
 // pkg/proxy/service.go, pkg/proxy/endpointslicecache.go,
 // pkg/proxy/util/nodeport_addresses.go). Pure: data in, data out.
+import type { KubeVersion } from '../config/kube-version.js';
 import type { ClusterState, KubeEndpoint, KubeService, KubeServicePort } from '../kube/types.js';
 import type { IpFamily } from '../kube/ip.js';
-import { canonicalAddress, cidrContains, compareAddresses, ipFamilyOf, isIpv6LinkLocal, isLoopback, toCidr } from '../kube/ip.js';
+import { addressValue, canonicalAddress, cidrContains, compareAddresses, ipFamilyOf, isIpv6LinkLocal, isLoopback, toCidr } from '../kube/ip.js';
+import { reached } from '../kubeproxy/versions.js';
 import type { ExpectedRealServer, ExpectedVirtualServer, ServiceRef, VirtualServerKind } from './model.js';
 import { hostPort, virtualServerKey } from './model.js';
 
@@ -24,6 +26,10 @@ export interface ExpectNode {
   readonly scheduler: string;
   /** The family of the kube-proxy instance (dual-stack nodes run one per family). */
   readonly family: IpFamily;
+  /** The node's topology.kubernetes.io/zone label; absent, null or '' when it has none (zone hints then never apply). */
+  readonly zone?: string | null;
+  /** The kube-proxy release to model where behaviour changed between releases (src/kubeproxy/versions.ts); absent: the newest. */
+  readonly kubeVersion?: KubeVersion;
 }
 
 export interface ExpectedIpvsState {
@@ -44,6 +50,8 @@ interface EndpointInfo {
   readonly serving: boolean;
   readonly terminating: boolean;
   readonly local: boolean;
+  readonly zoneHints: readonly string[];
+  readonly nodeHints: readonly string[];
 }
 
 /** Endpoints by "namespace/name", then by "portName/protocol", then by "ip:port". */
@@ -56,7 +64,6 @@ export function expectIpvsState(cluster: ClusterState, node: ExpectNode): Expect
   const family = node.family;
   const notes: string[] = [];
   const endpoints = indexEndpoints(cluster, node, notes);
-  const hinted = servicesWithZoneHints(cluster);
   // GetAllLocalAddressesExcept(kube-ipvs0) + isValidForSet: this family, no loopback, no IPv6 link-local.
   const nodeAddressSet = new Set(
     node.addresses
@@ -85,12 +92,6 @@ export function expectIpvsState(cluster: ClusterState, node: ExpectNode): Expect
         .map((ingress) => ingress.ip as string)
         .filter((ip) => ipFamilyOf(ip) === family),
     );
-    if (service.topologyHint !== null && hinted.has(`${service.namespace}/${service.name}`)) {
-      notes.push(
-        `${service.namespace}/${service.name} asks for topology-aware routing (${service.topologyHint}); kube-proxy may keep only ` +
-          "endpoints hinted for this node's zone, which this check does not model (it expects every endpoint)",
-      );
-    }
     for (const port of service.ports) plans.push({ service, port, clusterIP: canonicalAddress(clusterIP), externalIPs, loadBalancerIPs });
   }
 
@@ -133,6 +134,7 @@ export function expectIpvsState(cluster: ClusterState, node: ExpectNode): Expect
       [...(endpoints.get(`${service.namespace}/${service.name}`)?.get(`${port.name}/${port.protocol}`)?.values() ?? [])],
       !internalLocal || externallyAccessible,
       internalLocal || (externalLocal && externallyAccessible),
+      { service, node },
     );
     // syncEndpoint: with a Local policy and no local endpoint, fall back to the cluster endpoints
     // (PR #97081: pods on this node can still reach the Service). For ITP Local on a Service that
@@ -241,8 +243,10 @@ function indexEndpoints(cluster: ClusterState, node: ExpectNode, notes: string[]
       let byEndpoint = byPort.get(portKey);
       if (byEndpoint === undefined) byPort.set(portKey, (byEndpoint = new Map()));
       for (const endpoint of slice.endpoints) {
-        const address = endpoint.addresses[0];
-        // Only the first address counts, and only when it has this proxier's family.
+        const first = endpoint.addresses[0];
+        // Only the first address counts, as Go prints it: an IPv4-mapped IPv6 address in an IPv4
+        // slice is programmed as plain IPv4 (endpointslicecache.go addEndpoints: ParseIPSloppy(..).String()).
+        const address = first === undefined ? undefined : unmapIpv4(first);
         if (address === undefined || ipFamilyOf(address) !== node.family) continue;
         const info = toInfo(endpoint, address, port.port, node.name);
         const key = hostPort(info.address, info.port);
@@ -261,21 +265,34 @@ function toInfo(endpoint: KubeEndpoint, address: string, port: number, nodeName:
     serving: endpoint.serving,
     terminating: endpoint.terminating,
     local: endpoint.nodeName !== null && endpoint.nodeName === nodeName,
+    zoneHints: endpoint.zoneHints,
+    nodeHints: endpoint.nodeHints,
   };
 }
 
+/** "::ffff:a.b.c.d" (in any spelling) as "a.b.c.d", as Go's net.IP String() prints it; other addresses unchanged. */
+export function unmapIpv4(address: string): string {
+  if (ipFamilyOf(address) !== 6) return address;
+  const value = addressValue(address);
+  if (value >> 32n !== 0xffffn) return address;
+  return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 0xffn)).join('.');
+}
+
 /**
- * CategorizeEndpoints without topology: cluster endpoints are the ready ones, or the serving+terminating
- * ones when none is ready; local endpoints likewise among this node's endpoints.
+ * CategorizeEndpoints (pkg/proxy/topology.go): cluster endpoints are the ready ones the topology mode
+ * allows, or every serving+terminating one when that leaves none (topology ignored); local endpoints
+ * are this node's ready ones, else its serving+terminating ones (never filtered by topology).
  */
 function categorizeEndpoints(
   endpoints: readonly EndpointInfo[],
   usesCluster: boolean,
   usesLocal: boolean,
+  context: { service: KubeService; node: ExpectNode },
 ): { cluster: EndpointInfo[]; local: EndpointInfo[] } {
   let cluster: EndpointInfo[] = [];
   if (usesCluster) {
-    cluster = endpoints.filter((ep) => ep.ready);
+    const allowed = topologyFilter(endpoints, context.service, context.node);
+    cluster = endpoints.filter((ep) => ep.ready && allowed(ep));
     if (cluster.length === 0) cluster = endpoints.filter((ep) => ep.serving && ep.terminating);
   }
   let local: EndpointInfo[] = [];
@@ -293,13 +310,33 @@ function toRealServers(endpoints: readonly EndpointInfo[]): ExpectedRealServer[]
     .sort((a, b) => compareAddresses(a.address, b.address) || a.port - b.port);
 }
 
-/** "namespace/name" of every Service with an endpoint that carries zone hints. */
-function servicesWithZoneHints(cluster: ClusterState): Set<string> {
-  const keys = new Set<string>();
-  for (const slice of cluster.endpointSlices) {
-    if (slice.serviceName !== null && slice.endpoints.some((ep) => ep.hasZoneHints)) keys.add(`${slice.namespace}/${slice.serviceName}`);
+/**
+ * Which ready endpoints topology lets this node use (topologyModeFromHints + availableForTopology in
+ * pkg/proxy/topology.go at v1.34.11; canUseTopology at v1.29.15). Hints apply only when every ready
+ * endpoint carries one and at least one names this node (node hints, from 1.34) or its zone; before
+ * 1.31 zone hints also need the Service's hints annotation (src/kubeproxy/versions.ts).
+ */
+function topologyFilter(endpoints: readonly EndpointInfo[], service: KubeService, node: ExpectNode): (ep: EndpointInfo) => boolean {
+  const everything = (): boolean => true;
+  const ready = endpoints.filter((ep) => ep.ready);
+  if (ready.length === 0) return everything;
+  const version = node.kubeVersion;
+  const newest = version === undefined;
+  if (newest || reached(version, 'topologyNodeHints')) {
+    if (ready.every((ep) => ep.nodeHints.length > 0) && ready.some((ep) => ep.nodeHints.includes(node.name))) {
+      return (ep) => ep.nodeHints.includes(node.name);
+    }
   }
-  return keys;
+  if (!newest && !reached(version, 'topologyHintsWithoutAnnotation')) {
+    const annotation = service.hintsAnnotation;
+    if (annotation === null || annotation === '' || annotation === 'disabled' || annotation === 'Disabled') return everything;
+  }
+  const zone = node.zone ?? '';
+  if (zone === '') return everything;
+  if (ready.every((ep) => ep.zoneHints.length > 0) && ready.some((ep) => ep.zoneHints.includes(zone))) {
+    return (ep) => ep.zoneHints.includes(zone);
+  }
+  return everything;
 }
 
 function compareVirtualServers(a: ExpectedVirtualServer, b: ExpectedVirtualServer): number {

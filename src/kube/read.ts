@@ -153,6 +153,7 @@ function readService(object: JsonObject, path: string): KubeService {
     ? null
     : optionalInteger(clientIP, 'timeoutSeconds', join(specPath, 'sessionAffinityConfig.clientIP'), 0, 2_147_483_647);
   const topologyHint = readTopologyHint(annotations, spec, path);
+  const hintsAnnotation = readHintsAnnotation(annotations, path);
   return {
     namespace,
     name,
@@ -168,7 +169,19 @@ function readService(object: JsonObject, path: string): KubeService {
     externalTrafficPolicy: optionalEnum(spec, 'externalTrafficPolicy', specPath, POLICIES),
     internalTrafficPolicy: optionalEnum(spec, 'internalTrafficPolicy', specPath, POLICIES),
     topologyHint,
+    hintsAnnotation,
   };
+}
+
+/** The annotation kube-proxy before 1.31 reads: the deprecated key wins whenever it is present (pkg/proxy/service.go, v1.29.15). */
+function readHintsAnnotation(annotations: JsonObject | null, path: string): string | null {
+  for (const key of TOPOLOGY_ANNOTATIONS) {
+    const value = annotations?.[key];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'string') throw new FieldError(`${join(path, 'metadata.annotations')}[${JSON.stringify(key)}]`, 'expected a string');
+    return value;
+  }
+  return null;
 }
 
 function readServicePort(value: unknown, path: string): KubeServicePort {
@@ -254,6 +267,9 @@ function readEndpoint(value: unknown, path: string, addressType: string): KubeEn
   const conditionsPath = join(path, 'conditions');
   const hints = optionalObject(endpoint, 'hints', path);
   const zones = hints === null ? [] : optionalArray(hints, 'forZones', join(path, 'hints'));
+  const hintNames = (list: unknown[], field: string): string[] =>
+    list.map((hint, i) => requiredString(asObject(hint, `${join(path, `hints.${field}`)}[${i}]`), 'name', `${join(path, `hints.${field}`)}[${i}]`));
+  const nodes = hints === null ? [] : optionalArray(hints, 'forNodes', join(path, 'hints'));
   return {
     addresses,
     ready: (conditions === null ? null : optionalBoolean(conditions, 'ready', conditionsPath)) ?? true,
@@ -261,6 +277,8 @@ function readEndpoint(value: unknown, path: string, addressType: string): KubeEn
     terminating: (conditions === null ? null : optionalBoolean(conditions, 'terminating', conditionsPath)) ?? false,
     nodeName: optionalString(endpoint, 'nodeName', path),
     hasZoneHints: zones.length > 0,
+    zoneHints: hintNames(zones, 'forZones'),
+    nodeHints: hintNames(nodes, 'forNodes'),
   };
 }
 

@@ -43,6 +43,12 @@ export interface KubeService {
   readonly internalTrafficPolicy: TrafficPolicy | null;
   /** Topology-aware routing requested (annotation or spec.trafficDistribution), as written; null when not. */
   readonly topologyHint: string | null;
+  /**
+   * The hints annotation as kube-proxy reads it (pkg/proxy/service.go at v1.29.15: the deprecated
+   * service.kubernetes.io/topology-aware-hints when present, else service.kubernetes.io/topology-mode),
+   * verbatim; null when neither is set. Only kube-proxy before 1.31 looks at it.
+   */
+  readonly hintsAnnotation: string | null;
 }
 
 export interface KubeEndpoint {
@@ -55,6 +61,10 @@ export interface KubeEndpoint {
   readonly nodeName: string | null;
   /** hints.forZones is set (topology-aware routing may filter this endpoint). */
   readonly hasZoneHints: boolean;
+  /** hints.forZones[].name. */
+  readonly zoneHints: readonly string[];
+  /** hints.forNodes[].name (PreferSameNode). */
+  readonly nodeHints: readonly string[];
 }
 
 export interface KubeEndpointPort {

@@ -164,6 +164,17 @@ export const BOUNDARIES = {
     fact: 'newest Kubernetes minor kube-local-up has checked its tables against (kind v0.33.0 ships v1.37.0)',
     source: 'kind v0.33.0 release notes (see src/kind/images.ts)',
   },
+  // --- kube-proxy: which endpoints it programs ---------------------------------------------------
+  topologyHintsWithoutAnnotation: {
+    minor: 31,
+    fact: 'kube-proxy follows zone hints whenever every ready endpoint has one and one names its zone; before, only when the Service carries service.kubernetes.io/topology-aware-hints (wins when present) or service.kubernetes.io/topology-mode with a value other than "", "disabled", "Disabled"',
+    source: 'k8s.io/kubernetes pkg/proxy/topology.go canUseTopology at v1.29.15 and v1.30.0 (the annotation is skipped only with the ServiceTrafficDistribution gate on); pkg/features/kube_features.go at v1.34.11: ServiceTrafficDistribution alpha 1.30, beta default-on 1.31; seen by the oracle: real kube-proxy 1.29.15 keeps every endpoint in cases topology-hints-without-distribution and topology-zone-hints, 1.34.11 only the zone-a ones',
+  },
+  topologyNodeHints: {
+    minor: 34,
+    fact: 'kube-proxy reads hints.forNodes and prefers the endpoints hinted for its node when every ready endpoint has a node hint and one names it (PreferSameNode), before zone hints',
+    source: 'k8s.io/kubernetes pkg/proxy/topology.go topologyModeFromHints and pkg/proxy/endpointslicecache.go at v1.34.11 (forNodes read only with PreferSameTrafficDistribution); pkg/features/kube_features.go at v1.34.11: PreferSameTrafficDistribution alpha 1.33, beta default-on 1.34; seen by the oracle (case topology-node-hints: 1.34.11 keeps the node-hinted endpoint only, 1.29.15 every endpoint)',
+  },
   // --- the local provider (host processes) ----------------------------------------------------
   localProviderOldest: {
     minor: 27,

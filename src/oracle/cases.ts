@@ -10,7 +10,7 @@ export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 /** The node kube-proxy runs on in the oracle VM (hack/oracle/guest.sh makes it). */
-export const ORACLE_NODE = { name: 'oracle-node', ip: '192.168.50.10' } as const;
+export const ORACLE_NODE = { name: 'oracle-node', ip: '192.168.50.10', zone: 'zone-a' } as const;
 
 type JsonObject = Record<string, unknown>;
 
@@ -29,7 +29,23 @@ export interface OracleCase {
   /** The file name without .yaml, e.g. "clusterip-tcp". */
   readonly name: string;
   readonly description: string;
+  /**
+   * Why some API servers refuse this case's objects (e.g. a non-canonical IP under stricter
+   * validation), or null. Such a case may come back "rejected" instead of being judged; any other
+   * case that an API server refuses fails the run.
+   */
+  readonly mayBeRejected: string | null;
   readonly objects: readonly OracleObject[];
+  /** A second state applied to the running kube-proxy after the first is checked, or null. */
+  readonly then: OracleChange | null;
+}
+
+/** A case's second state: objects changed (merge-patched whole) and objects deleted. */
+export interface OracleChange {
+  readonly description: string;
+  /** Objects of the case as they become; each must already exist in the case and differ from it. */
+  readonly apply: readonly OracleObject[];
+  readonly remove: readonly { readonly kind: 'Service' | 'EndpointSlice'; readonly namespace: string; readonly name: string }[];
 }
 
 export class OracleCaseError extends Error {}
@@ -47,6 +63,10 @@ export function readOracleCase(name: string, text: string): OracleCase {
   const value: unknown = parse(text);
   if (!isObject(value)) return bad('expected a mapping with description and objects');
   if (typeof value.description !== 'string' || value.description.trim() === '') bad('description: a sentence is required');
+  const mayBeRejected = value.mayBeRejected ?? null;
+  if (mayBeRejected !== null && (typeof mayBeRejected !== 'string' || mayBeRejected.trim() === '')) bad('mayBeRejected: a sentence saying which API servers refuse the case, and why');
+  const known = new Set(['description', 'mayBeRejected', 'objects', 'then']);
+  for (const key of Object.keys(value)) if (!known.has(key)) bad(`unknown field ${key} (known: ${[...known].join(', ')})`);
   if (!Array.isArray(value.objects) || value.objects.length === 0) bad('objects: a non-empty list is required');
   const objects = (value.objects as unknown[]).map((item, i) => readObject(item, `objects[${i}]`, bad));
   const seen = new Set<string>();
@@ -55,7 +75,26 @@ export function readOracleCase(name: string, text: string): OracleCase {
     if (seen.has(key)) bad(`${key} appears twice`);
     seen.add(key);
   }
-  return { name, description: (value.description as string).trim(), objects };
+  const then = value.then === undefined || value.then === null ? null : readChange(value.then, objects, bad);
+  return { name, description: (value.description as string).trim(), mayBeRejected: typeof mayBeRejected === 'string' ? mayBeRejected.trim() : null, objects, then };
+}
+
+function readChange(value: unknown, objects: readonly OracleObject[], bad: (why: string) => never): OracleChange {
+  if (!isObject(value)) return bad('then: expected a mapping with description, apply and/or delete');
+  if (typeof value.description !== 'string' || value.description.trim() === '') bad('then.description: a sentence is required');
+  const has = (kind: string, namespace: string, name: string): boolean => objects.some((o) => o.kind === kind && o.namespace === namespace && o.name === name);
+  const apply = (Array.isArray(value.apply) ? (value.apply as unknown[]) : []).map((item, i) => readObject(item, `then.apply[${i}]`, bad));
+  for (const o of apply) if (!has(o.kind, o.namespace, o.name)) bad(`then.apply: ${o.kind} ${o.namespace}/${o.name} is not among the case's objects`);
+  const remove = (Array.isArray(value.delete) ? (value.delete as unknown[]) : []).map((item, i) => {
+    if (!isObject(item) || (item.kind !== 'Service' && item.kind !== 'EndpointSlice') || typeof item.name !== 'string') {
+      return bad(`then.delete[${i}]: expected {kind: Service|EndpointSlice, name, namespace?}`);
+    }
+    const ref = { kind: item.kind as 'Service' | 'EndpointSlice', namespace: typeof item.namespace === 'string' ? item.namespace : 'default', name: item.name };
+    if (!has(ref.kind, ref.namespace, ref.name)) bad(`then.delete: ${ref.kind} ${ref.namespace}/${ref.name} is not among the case's objects`);
+    return ref;
+  });
+  if (apply.length + remove.length === 0) bad('then: apply or delete at least one object');
+  return { description: (value.description as string).trim(), apply, remove };
 }
 
 function readObject(item: unknown, path: string, bad: (why: string) => never): OracleObject {
@@ -87,6 +126,36 @@ function hasServiceName(o: OracleObject): boolean {
 
 function collectionPath(o: OracleObject): string {
   return o.kind === 'Service' ? `/api/v1/namespaces/${o.namespace}/services` : `/apis/discovery.k8s.io/v1/namespaces/${o.namespace}/endpointslices`;
+}
+
+/** The guest's `then-oracle-NN-name.sh` and bodies for a case's second state. */
+function planChange(change: OracleChange, prefix: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  const requests: string[] = [];
+  let serviceEvents = 0;
+  let sliceEvents = 0;
+  change.apply.forEach((o, j) => {
+    const body = `then-${prefix}.${j}.json`;
+    files[body] = JSON.stringify(o.body);
+    // A merge patch of the whole object: lists (ports, endpoints) are replaced as written.
+    requests.push(`PATCH ${collectionPath(o)}/${o.name} ${body} application/merge-patch+json`);
+    if (o.kind === 'Service') serviceEvents += 1;
+    else if (o.addressType === 'IPv4' && hasServiceName(o)) sliceEvents += 1;
+  });
+  for (const ref of change.remove) {
+    requests.push(`DELETE ${ref.kind === 'Service' ? `/api/v1/namespaces/${ref.namespace}/services` : `/apis/discovery.k8s.io/v1/namespaces/${ref.namespace}/endpointslices`}/${ref.name}`);
+    if (ref.kind === 'Service') serviceEvents += 1;
+    // NOTE: a deleted slice is counted like a created one; the cases delete only IPv4 slices that name their Service.
+    else sliceEvents += 1;
+  }
+  files[`then-${prefix}.sh`] = [
+    `# then: ${change.description.replaceAll('\n', ' ')}`,
+    `THEN=(${requests.map(quote).join(' ')})`,
+    `THEN_SERVICE_EVENTS=${serviceEvents}`,
+    `THEN_SLICE_EVENTS=${sliceEvents}`,
+    '',
+  ].join('\n');
+  return files;
 }
 
 /** Quotes a word for bash. */
@@ -146,6 +215,7 @@ export function planOracleFiles(cases: readonly OracleCase[]): Record<string, st
         create.push(`PATCH ${collectionPath(o)}/${o.name}/status ${status} application/merge-patch+json`);
       }
     });
+    if (c.then !== null) Object.assign(files, planChange(c.then, prefix));
     const namespaces = [...new Set(c.objects.map((o) => o.namespace))];
     files[`${prefix}.sh`] = [
       `# ${c.description.replaceAll('\n', ' ')}`,
@@ -154,6 +224,7 @@ export function planOracleFiles(cases: readonly OracleCase[]): Record<string, st
       `VIPS=(${caseClusterIPs(c).map(quote).join(' ')})`,
       `SERVICE_EVENTS=${serviceEvents}`,
       `SLICE_EVENTS=${sliceEvents}`,
+      `MAY_BE_REJECTED=${c.mayBeRejected === null ? 0 : 1}`,
       '',
     ].join('\n');
   });

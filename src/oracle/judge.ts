@@ -3,6 +3,8 @@
 // the same cluster dump (virtual servers, schedulers, persistence, real servers,
 // weights, kube-ipvs0 addresses), and the table altered by hand (a real server
 // deleted, a scheduler changed) must fail with exactly those findings. Pure.
+import type { KubeVersion } from '../config/kube-version.js';
+import { parseKubeVersion } from '../config/kube-version.js';
 import type { IpvsFinding, NodeCheck } from '../ipvs/diff.js';
 import { checkNodeIpvs } from '../ipvs/diff.js';
 import type { IpvsProtocol } from '../ipvs/model.js';
@@ -36,9 +38,20 @@ export interface GuestOutput {
   /** By guest case name ("oracle-01-clusterip-tcp"). */
   readonly alterations: ReadonlyMap<string, GuestAlteration>;
   readonly ipvsAltered: string;
+  /** Cases the API server refused (only cases marked mayBeRejected), by guest case name: the request and the server's answer. */
+  readonly rejected: ReadonlyMap<string, string>;
   readonly proxyLog: string;
+  /** The second state (the cases' "then" changes, after kube-proxy synced them), or null when no case has one. */
+  readonly then: GuestState | null;
   /** The guest reached its end marker. */
   readonly complete: boolean;
+}
+
+/** One snapshot of the cluster and the node. */
+export interface GuestState {
+  readonly clusterDump: Record<string, unknown>;
+  readonly ipvs: string;
+  readonly addresses: string;
 }
 
 /** Splits the guest's stdout at "@@oracle NAME" lines. */
@@ -55,6 +68,14 @@ export function readGuestOutput(stdout: string): GuestOutput {
     const items = (JSON.parse(raw) as { items?: unknown[] }).items;
     return Array.isArray(items) ? items : [];
   };
+  const dump = (prefix: string): Record<string, unknown> => ({
+    apiVersion: 'v1',
+    kind: 'List',
+    items: [
+      ...list(`${prefix}services`).map((item) => ({ apiVersion: 'v1', kind: 'Service', ...(item as object) })),
+      ...list(`${prefix}endpointslices`).map((item) => ({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', ...(item as object) })),
+    ],
+  });
   const alterations = new Map<string, { removed: string | null; edited: string | null }>();
   for (const line of text('altered').split('\n')) {
     const match = /^(removed|edited) (\S+) ?(.*)$/.exec(line);
@@ -64,23 +85,23 @@ export function readGuestOutput(stdout: string): GuestOutput {
     entry[what] = words.trim() === '' ? null : words.trim();
     alterations.set(name, entry);
   }
+  const rejected = new Map<string, string>();
+  for (const line of text('rejected').split('\n')) {
+    const match = /^(\S+) (.*)$/.exec(line.trim());
+    if (match !== null) rejected.set(match[1] as string, match[2] as string);
+  }
   return {
     version: text('version').trim(),
     hz: Number(text('hz').trim()) || 250,
     syncSeconds: Number(text('snapshot').trim()),
-    clusterDump: {
-      apiVersion: 'v1',
-      kind: 'List',
-      items: [
-        ...list('services').map((item) => ({ apiVersion: 'v1', kind: 'Service', ...(item as object) })),
-        ...list('endpointslices').map((item) => ({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', ...(item as object) })),
-      ],
-    },
+    clusterDump: dump(''),
     ipvs: text('ipvs'),
     addresses: text('addresses'),
     alterations,
     ipvsAltered: text('ipvs-altered'),
+    rejected,
     proxyLog: text('proxy-log').trim(),
+    then: sections.has('then-ipvs') ? { clusterDump: dump('then-'), ipvs: text('then-ipvs'), addresses: text('then-addresses') } : null,
     complete: sections.has('end'),
   };
 }
@@ -95,6 +116,12 @@ export function readInterfaceAddresses(text: string): Map<string, string[]> {
     byInterface.set(name, [...(byInterface.get(name) ?? []), address]);
   }
   return byInterface;
+}
+
+/** The release `kube-proxy --version` printed ("Kubernetes v1.34.11"), or null when it cannot be read. */
+export function kubeProxyRelease(versionLine: string): KubeVersion | null {
+  const match = /v(\d+\.\d+(?:\.\d+)?)/.exec(versionLine);
+  return match === null ? null : parseKubeVersion(match[1] as string);
 }
 
 export interface OracleVerdict {
@@ -113,6 +140,8 @@ export interface CaseVerdict {
   readonly virtualServers: number;
   readonly alteredWanted: readonly string[];
   readonly alteredFound: readonly string[];
+  /** The API server's refusal when it refused the case (allowed only for cases marked mayBeRejected); null when it took it. */
+  readonly rejected: string | null;
   /** Every way the case failed; empty when it passed. */
   readonly problems: readonly string[];
 }
@@ -151,7 +180,16 @@ export function judgeOracleRun(output: GuestOutput): OracleVerdict {
   const cluster = readClusterValue(output.clusterDump);
   const interfaces = readInterfaceAddresses(output.addresses);
   const nodeAddresses = [...interfaces.entries()].filter(([name]) => name !== 'kube-ipvs0').flatMap(([, addresses]) => addresses);
-  const node = { name: ORACLE_NODE.name, addresses: nodeAddresses, nodePortAddresses: [], scheduler: ORACLE_SCHEDULER };
+  // The model is asked about the release that ran (its --k8s-version), on the guest's node and zone.
+  const kubeVersion = kubeProxyRelease(output.version);
+  const node = {
+    name: ORACLE_NODE.name,
+    zone: ORACLE_NODE.zone,
+    addresses: nodeAddresses,
+    nodePortAddresses: [],
+    scheduler: ORACLE_SCHEDULER,
+    ...(kubeVersion === null ? {} : { kubeVersion }),
+  };
   const check = checkNodeIpvs({ cluster, table: readIpvsText(output.ipvs, { hz: output.hz, format: 'proc' }), node, families: [4], excludeCidrs: [] });
   const altered = checkNodeIpvs({ cluster, table: readIpvsText(output.ipvsAltered, { hz: output.hz, format: 'proc' }), node, families: [4], excludeCidrs: [] });
   const problems: string[] = [];
@@ -168,6 +206,8 @@ export function judgeOracleRun(output: GuestOutput): OracleVerdict {
 
 /** One case: the model's findings on its Services (none allowed), and exactly its alteration's findings. */
 export function judgeCase(run: OracleVerdict, output: GuestOutput, guestName: string, services: readonly { namespace: string; name: string }[]): CaseVerdict {
+  const rejected = output.rejected.get(guestName) ?? null;
+  if (rejected !== null) return { virtualServers: 0, alteredWanted: [], alteredFound: [], rejected, problems: [] };
   const owns = (ref: { namespace: string; name: string } | null) => ref !== null && services.some((s) => s.namespace === ref.namespace && s.name === ref.name);
   const problems: string[] = [];
   const mine = run.check.diff.services.filter((r) => owns(r.service));
@@ -183,5 +223,28 @@ export function judgeCase(run: OracleVerdict, output: GuestOutput, guestName: st
   if (alteredFound.join('\n') !== alteredWanted.join('\n')) {
     problems.push(`the altered table gave [${alteredFound.join('; ')}], wanted exactly [${alteredWanted.join('; ')}]`);
   }
-  return { virtualServers, alteredWanted, alteredFound, problems };
+  return { virtualServers, alteredWanted, alteredFound, rejected: null, problems };
+}
+
+/** The second state judged like the first (no alteration): null when the guest printed none. */
+export function judgeThenRun(output: GuestOutput): OracleVerdict | null {
+  if (output.then === null) return null;
+  return judgeOracleRun({ ...output, ...output.then, ipvsAltered: output.then.ipvs, alterations: new Map() });
+}
+
+/**
+ * One case in the second state: the model's findings on its Services (which may be gone), and any
+ * virtual server or kube-ipvs0 address kube-proxy kept for it that the model no longer expects
+ * (problems of the whole table that name one of `marks`, e.g. "10.96.50.10:" for each of its ClusterIPs).
+ */
+export function judgeThenCase(run: OracleVerdict, services: readonly { namespace: string; name: string }[], marks: readonly string[]): { virtualServers: number; problems: string[] } {
+  const owns = (ref: { namespace: string; name: string } | null) => ref !== null && services.some((s) => s.namespace === ref.namespace && s.name === ref.name);
+  const problems = run.check.diff.services
+    .filter((r) => owns(r.service))
+    .flatMap((r) => r.findings)
+    .map((f) => `after the change, model differs from kube-proxy: ${f.message}`);
+  for (const problem of run.problems) {
+    if (problem.startsWith('kube-proxy programmed') && marks.some((mark) => problem.includes(mark))) problems.push(`after the change: ${problem}`);
+  }
+  return { virtualServers: run.check.expected.virtualServers.filter((vs) => owns(vs.service)).length, problems };
 }

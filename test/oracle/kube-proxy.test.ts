@@ -6,7 +6,12 @@
 // model must equal the table it programmed for each case's Services, and a
 // hand-altered table (per case: a real server deleted, a scheduler changed)
 // must fail with exactly the findings of the alteration. Run with `npm run test:oracle`
-// (not part of `npm test`: one run takes minutes under software emulation).
+// (part of `npm test`, for the default version). Another release:
+// REAL_K8S_VERSION=1.37.2 npm run test:oracle (its binaries from `tools install kubernetes`).
+// Each run writes its result JSON (ORACLE_RESULTS_DIR, default the output folder; the
+// conformance document is made from docs/conformance/ by hack/gen-conformance.mjs) and JUnit
+// (ORACLE_JUNIT, else $ARTIFACTS/junit_oracle.xml, else the output folder).
+// ORACLE_REPLAY=DIR judges a saved guest-stdout.txt again without a VM (model work).
 // Under CI=true a missing lab or binary set fails; elsewhere the test skips.
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -15,16 +20,19 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { runScriptInLab } from '../../src/lab/index.js';
 import type { OracleCase } from '../../src/oracle/cases.js';
-import { ORACLE_NODE, guestCaseName, planOracleFiles, readOracleCase } from '../../src/oracle/cases.js';
+import { ORACLE_NODE, caseClusterIPs, guestCaseName, planOracleFiles, readOracleCase } from '../../src/oracle/cases.js';
 import type { GuestOutput, OracleVerdict } from '../../src/oracle/judge.js';
-import { judgeCase, judgeOracleRun, readGuestOutput } from '../../src/oracle/judge.js';
+import { judgeCase, judgeOracleRun, judgeThenCase, judgeThenRun, readGuestOutput } from '../../src/oracle/judge.js';
+import type { CaseResult, OracleRunResult } from '../../src/oracle/report.js';
+import { caseOutcome, renderOracleJunit } from '../../src/oracle/report.js';
+import { writeJunitFile } from '../../src/io/junit.js';
 import { ROOT, runBin } from '../helpers/cli.js';
 import { labAvailability, labDeps } from '../helpers/lab.js';
 import { findRealSet } from '../helpers/real-binaries.js';
 
 const CASES_DIR = join(ROOT, 'test', 'fixtures', 'oracle');
 /** Where the guest's raw output and each case's inputs are kept for a human to read. */
-const OUT_DIR = process.env.ORACLE_OUT_DIR ?? join(tmpdir(), 'kube-local-up-oracle');
+const OUT_ROOT = process.env.ORACLE_OUT_DIR ?? join(tmpdir(), 'kube-local-up-oracle');
 /** The VM: the API server and kube-proxy need more than the lab's default 1 GiB. */
 const ORACLE_MEMORY_MB = Number(process.env.LAB_MEMORY_MB ?? 3072);
 /** Seconds for the whole VM run: about 6 minutes of start-up under software emulation, then the cases. */
@@ -34,7 +42,8 @@ const CLI_TIMEOUT_MS = 60_000;
 const GUEST_KUBECONFIG = '/tmp/kube-local-up-oracle/kubeconfig';
 
 const ci = process.env.CI === 'true';
-const lab = await labAvailability();
+const REPLAY = process.env.ORACLE_REPLAY;
+const lab = REPLAY === undefined ? await labAvailability() : { skip: undefined, machine: undefined };
 const real = findRealSet();
 const skip = lab.skip ?? ('skip' in real ? real.skip : undefined);
 if (skip !== undefined && ci) throw new Error(`oracle: CI=true and ${skip}; the oracle never skips in CI`);
@@ -48,16 +57,38 @@ const cases: OracleCase[] = readdirSync(CASES_DIR)
 describe('kube-proxy is the oracle: ipvs expect against real kube-proxy on the real kernel', { skip: skip ?? false }, () => {
   let output: GuestOutput | undefined;
   let verdict: OracleVerdict | undefined;
+  /** The second state (cases with `then`), judged like the first. */
+  let thenVerdict: OracleVerdict | null = null;
   let failure: string | undefined;
 
   before(async () => {
     if (lab.skip !== undefined || 'skip' in real) return;
+    const OUT_DIR = join(OUT_ROOT, real.versionText);
     mkdirSync(OUT_DIR, { recursive: true });
-    const generated = await runBin(['config', 'kube-proxy', '--mode', 'ipvs', '--hostname-override', ORACLE_NODE.name, '--kubeconfig', GUEST_KUBECONFIG], { cwd: ROOT, timeoutMs: CLI_TIMEOUT_MS, env: { ...process.env, IPVS_SCHEDULER: 'rr' } });
+    const started = Date.now();
+    if (REPLAY !== undefined) {
+      output = readGuestOutput(readFileSync(join(REPLAY, 'guest-stdout.txt'), 'utf8'));
+    } else {
+      output = await runVm(OUT_DIR);
+    }
+    if (failure !== undefined || output === undefined) return;
+    writeFileSync(join(OUT_DIR, 'cluster.json'), JSON.stringify(output.clusterDump, null, 2));
+    writeFileSync(join(OUT_DIR, 'ip_vs'), output.ipvs);
+    writeFileSync(join(OUT_DIR, 'ip_vs.altered'), output.ipvsAltered);
+    verdict = judgeOracleRun(output);
+    thenVerdict = judgeThenRun(output);
+    process.stderr.write(`# oracle: kube-proxy synced every case ${output.syncSeconds}s after the first request\n`);
+    writeResults(OUT_DIR, output, verdict, (Date.now() - started) / 1000);
+  });
+
+  /** The kube-proxy config, the VM, the guest script: the guest's output (failure set when it did not finish). */
+  async function runVm(OUT_DIR: string): Promise<GuestOutput | undefined> {
+    if (!('machine' in lab) || lab.machine === undefined || 'skip' in real) return undefined;
+    const started = Date.now();
+    const generated = await runBin(['config', 'kube-proxy', '--mode', 'ipvs', '--k8s-version', real.versionText, '--hostname-override', ORACLE_NODE.name, '--kubeconfig', GUEST_KUBECONFIG], { cwd: ROOT, timeoutMs: CLI_TIMEOUT_MS, env: { ...process.env, IPVS_SCHEDULER: 'rr' } });
     if (generated.code !== 0) throw new Error(`local-up config kube-proxy failed: ${generated.stderr}`);
     const proxyConfig = generated.stdout;
     const files = { ...planOracleFiles(cases), 'kube-proxy.yaml': proxyConfig };
-    const started = Date.now();
     const run = await runScriptInLab(
       {
         ...lab.machine,
@@ -78,17 +109,52 @@ describe('kube-proxy is the oracle: ipvs expect against real kube-proxy on the r
     writeFileSync(join(OUT_DIR, 'guest-stdout.txt'), run.stdout ?? '');
     writeFileSync(join(OUT_DIR, 'guest-stderr.txt'), run.stderr ?? '');
     process.stderr.write(`# oracle: VM run ${seconds}s (boot ${((run.bootMs ?? 0) / 1000).toFixed(1)}s), exit ${run.exitCode}, output in ${OUT_DIR}\n`);
-    output = readGuestOutput(run.stdout ?? '');
-    if (run.exitCode !== 0 || !output.complete) {
-      failure = `the oracle VM exited ${run.exitCode}${output.complete ? '' : ' before its end'}:\n${run.stderr ?? ''}\n${run.consoleTail}`;
-      return;
+    const guest = readGuestOutput(run.stdout ?? '');
+    if (run.exitCode !== 0 || !guest.complete) {
+      failure = `the oracle VM exited ${run.exitCode}${guest.complete ? '' : ' before its end'}:\n${run.stderr ?? ''}\n${run.consoleTail}`;
     }
-    writeFileSync(join(OUT_DIR, 'cluster.json'), JSON.stringify(output.clusterDump, null, 2));
-    writeFileSync(join(OUT_DIR, 'ip_vs'), output.ipvs);
-    writeFileSync(join(OUT_DIR, 'ip_vs.altered'), output.ipvsAltered);
-    verdict = judgeOracleRun(output);
-    process.stderr.write(`# oracle: kube-proxy synced every case ${output.syncSeconds}s after the first request\n`);
-  });
+    return guest;
+  }
+
+  /** The case's name in the guest's output: a replayed run may have numbered the catalogue of its day differently. */
+  function guestNameIn(guest: GuestOutput, c: OracleCase, i: number): string {
+    if (REPLAY === undefined) return guestCaseName(c, i);
+    return [...guest.alterations.keys()].find((name) => name.replace(/^oracle-\d+-/, '') === c.name) ?? guestCaseName(c, i);
+  }
+
+  /** A case in the first state and, when it has one, in the second: every problem of both. */
+  function judgeBoth(c: OracleCase, i: number, run: OracleVerdict, guest: GuestOutput): ReturnType<typeof judgeCase> {
+    const services = c.objects.filter((o) => o.kind === 'Service');
+    const first = judgeCase(run, guest, guestNameIn(guest, c, i), services);
+    if (c.then === null || first.rejected !== null) return first;
+    if (thenVerdict === null) return { ...first, problems: [...first.problems, 'the guest printed no second state'] };
+    const second = judgeThenCase(thenVerdict, services, caseClusterIPs(c).map((ip) => `${ip}:`));
+    return { ...first, problems: [...first.problems, ...second.problems] };
+  }
+
+  /** The run's result JSON and JUnit (see the header for where they go). */
+  function writeResults(OUT_DIR: string, guest: GuestOutput, run: OracleVerdict, seconds: number): void {
+    if ('skip' in real) return;
+    const results: CaseResult[] = cases.map((c, i) => {
+      const v = judgeBoth(c, i, run, guest);
+      return { name: c.name, description: c.description, outcome: caseOutcome(v), virtualServers: v.virtualServers, details: v.rejected !== null ? [v.rejected] : [...v.problems] };
+    });
+    const result: OracleRunResult = {
+      schema: 1,
+      kubernetes: real.versionText,
+      kubeProxyVersion: guest.version,
+      date: new Date().toISOString().slice(0, 10),
+      syncSeconds: guest.syncSeconds,
+      tableProblems: [...run.problems, ...(thenVerdict?.problems ?? []).map((p) => `after the changes: ${p}`)],
+      cases: results,
+    };
+    const resultsDir = process.env.ORACLE_RESULTS_DIR ?? OUT_DIR;
+    mkdirSync(resultsDir, { recursive: true });
+    writeFileSync(join(resultsDir, `kube-proxy-${real.versionText}.json`), `${JSON.stringify(result, null, 2)}\n`);
+    const junit = process.env.ORACLE_JUNIT ?? (process.env.ARTIFACTS ? join(process.env.ARTIFACTS, 'junit_oracle.xml') : join(OUT_DIR, 'junit_oracle.xml'));
+    writeJunitFile(ROOT, junit, renderOracleJunit(result, seconds));
+    process.stderr.write(`# oracle: results in ${join(resultsDir, `kube-proxy-${real.versionText}.json`)}, JUnit in ${junit}\n`);
+  }
 
   it('runs the real kube-proxy of the installed set, and its whole table has nothing the model does not expect', () => {
     if (failure !== undefined) assert.fail(failure);
@@ -96,14 +162,22 @@ describe('kube-proxy is the oracle: ipvs expect against real kube-proxy on the r
     assert.match(output.version, new RegExp(`^Kubernetes v${real.versionText.replaceAll('.', '\\.')}$`));
     assert.deepEqual(verdict.problems, [], `${verdict.problems.join('\n')}\nkube-proxy's table:\n${output.ipvs}`);
     assert.equal(verdict.check.diff.counts.actualVirtualServers, verdict.check.diff.counts.matchedVirtualServers);
+    if (cases.some((c) => c.then !== null)) {
+      assert.ok(thenVerdict !== null, 'the guest printed no second state');
+      assert.deepEqual(thenVerdict.problems, [], `after the changes:\n${thenVerdict.problems.join('\n')}\nkube-proxy's table:\n${output.then?.ipvs ?? ''}`);
+    }
   });
 
   cases.forEach((c, i) => {
     it(`${c.name}: ${c.description}`, () => {
       if (failure !== undefined) assert.fail(failure);
       assert.ok(output !== undefined && verdict !== undefined);
-      const services = c.objects.filter((o) => o.kind === 'Service');
-      const result = judgeCase(verdict, output, guestCaseName(c, i), services);
+      const result = judgeBoth(c, i, verdict, output);
+      if (result.rejected !== null) {
+        process.stderr.write(`# oracle: ${c.name}: refused by the API server (${c.mayBeRejected ?? 'not expected'})\n`);
+        assert.ok(c.mayBeRejected !== null, `${c.name}: the API server refused it: ${result.rejected}`);
+        return;
+      }
       process.stderr.write(
         `# oracle: ${c.name}: ${result.virtualServers} virtual servers, ${result.problems.length === 0 ? 'match' : 'DIFFERENT'}; ` +
           `altered: ${result.alteredFound.join('; ') || 'nothing to alter'}\n`,

@@ -33,6 +33,11 @@ export const NODE_OPTIONS: OptionSpecs = {
     value: 'IP',
     description: "every address on the node's interfaces except kube-ipvs0, any family (commas allowed)",
   },
+  'node-zone': {
+    type: 'string',
+    value: 'ZONE',
+    description: "the node's topology.kubernetes.io/zone label (zone hints of EndpointSlices apply only with it)",
+  },
   family: { type: 'string', value: 'IPv4|IPv6|dual', description: 'which kube-proxy instance(s) to model (default: from IP_FAMILY / --ip-family)' },
 };
 
@@ -65,6 +70,8 @@ export function readInputFile(io: Io, flag: string, file: string): string {
 export interface NodeArguments {
   readonly name: string;
   readonly addresses: string[];
+  /** --node-zone, or null. */
+  readonly zone: string | null;
 }
 
 /** --node-name and --node-ip, validated. */
@@ -83,7 +90,8 @@ export function nodeArguments(values: ParsedValues): NodeArguments {
       throw usageError(`--node-ip ${JSON.stringify(address)} is not an IP address`, 'give IPv4 or IPv6 addresses without a prefix length or %zone');
     }
   }
-  return { name, addresses };
+  const zone = stringOption(values, 'node-zone');
+  return { name, addresses, zone: zone === undefined || zone === '' ? null : zone };
 }
 
 /** --family, or the IP_FAMILY setting when absent. */
@@ -102,7 +110,7 @@ export function familiesFor(values: ParsedValues, setting: IpFamilySetting): IpF
 }
 
 export const command: CommandModule = {
-  usage: '--cluster FILE --node-name NAME --node-ip IP... [--nodeport-addresses CIDR,...] [--scheduler rr] [--family IPv4|IPv6|dual] [--json]',
+  usage: '--cluster FILE --node-name NAME --node-ip IP... [--node-zone ZONE] [--k8s-version V] [--nodeport-addresses CIDR,...] [--scheduler rr] [--family IPv4|IPv6|dual] [--json]',
   description: `Prints the IPVS table kube-proxy in IPVS mode should program on one node, computed from
 Services and EndpointSlices (kubectl get services,endpointslices -A -o json): one virtual
 server per ClusterIP, externalIP, load-balancer IP and node address x NodePort, with their real
@@ -122,7 +130,7 @@ With --json: {"node", "families", "scheduler", "virtualServers": [{"protocol", "
     const cluster = readClusterFiles(io, values);
     const expected = expectIpvsStateForFamilies(
       cluster,
-      { name: node.name, addresses: node.addresses, nodePortAddresses: settings.nodePortAddresses, scheduler: settings.scheduler },
+      { name: node.name, zone: node.zone, addresses: node.addresses, nodePortAddresses: settings.nodePortAddresses, scheduler: settings.scheduler, kubeVersion: settings.kubeVersion },
       families,
     );
     if (flagOption(values, 'json')) {
