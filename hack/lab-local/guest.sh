@@ -119,7 +119,7 @@ stop_containerd
 # ---- nothing left: processes, IPVS virtual servers, ipsets, KUBE- chains, kube-ipvs0.
 echo "@@section leftovers"
 left=0
-for name in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy coredns agnhost; do
+for name in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy coredns agnhost pause containerd-shim; do  # comm is at most 15 characters: containerd-shim-runc-v2 shows as containerd-shim
   if pgrep -x "$name" >/dev/null; then echo "process $name: $(pgrep -x "$name" | tr '\n' ' ')"; left=1; fi
 done
 if grep -qE '^(TCP|UDP|SCTP|FWM)' /proc/net/ip_vs 2>/dev/null; then echo "ipvs:"; grep -E '^(TCP|UDP|SCTP|FWM)' /proc/net/ip_vs; left=1; fi
