@@ -147,6 +147,15 @@ describe('locateBinaries (real files, scripted --version)', () => {
     const result = await locateBinaries(['kube-proxy'], { kubeBinDir: '', kubeRoot: root, path: '', platform, runner });
     assert.deepEqual(result, [{ name: 'kube-proxy', path: join(newer, 'kube-proxy'), via: 'KUBE_ROOT', versionText: 'Kubernetes v1.34.11' }]);
   });
+  it('gives --version a deadline a cold start on a slow machine meets (a minute or more)', async () => {
+    // Found in the lab VM (qemu TCG, binaries on 9p): kube-apiserver --version took longer than 15 s.
+    const dir = tempDir();
+    writeFileSync(join(dir, 'kube-apiserver'), '#!/bin/sh\n');
+    chmodSync(join(dir, 'kube-apiserver'), 0o755);
+    const runner = new FakeRunner([{ match: [join(dir, 'kube-apiserver'), '--version'], respond: { stdout: 'Kubernetes v1.34.11\n' } }]);
+    await locateBinaries(['kube-apiserver'], { kubeBinDir: dir, kubeRoot: '', path: '', platform, runner });
+    assert.ok((runner.calls[0]?.options.timeoutMs ?? 0) >= 60_000, `--version deadline ${runner.calls[0]?.options.timeoutMs} ms`);
+  });
   it('a binary that fails --version is an error with its output', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'kubelet'), '#!/bin/sh\n');

@@ -22,5 +22,6 @@ export const COMMANDS: readonly CommandEntry[] = [
   { words: ['smoke'], summary: 'prove Services work in the proxy mode: traffic spread, affinity, NodePort, UDP, DNS, scale-down, IPVS per node (JUnit)', load: () => import('./commands/smoke.js') },
   { words: ['logs'], summary: 'collect kind logs, IPVS tables, kube-ipvs0 addresses, ipsets and kube-proxy logs into LOG_DIR', load: () => import('./commands/logs.js') },
   { words: ['tools', 'install'], summary: 'install real Kubernetes, etcd or kind binaries into TOOLS_DIR (official archive, checksum verified, or --from-source with Go)', load: () => import('./commands/tools-install.js') },
+  { words: ['tools', 'images'], summary: 'build the pause, CoreDNS and agnhost images here (no registry) into OCI archives, and import them into containerd', load: () => import('./commands/tools-images.js') },
   { words: ['tools', 'list'], summary: 'list the tool sets installed in TOOLS_DIR and the kind up would use', load: () => import('./commands/tools-list.js') },
 ];

@@ -306,6 +306,18 @@ export function settingSpecs(env: DefaultContext['env']) {
         return raw.replace(/^v/, '');
       },
     }),
+    imagesDir: setting<string>({
+      env: 'IMAGES_DIR', flag: 'images-dir', group: 'tools',
+      default: ({ env }) => cacheFolder(env, 'images'),
+      defaultLabel: '$XDG_CACHE_HOME/kube-local-up/images (~/.cache/kube-local-up/images)',
+      description: 'where `local-up tools images` keeps the OCI archives it builds (pause, CoreDNS, agnhost); put your own <name>_<tag>.oci.tar there to import it instead of a build',
+      parse: path(env),
+    }),
+    ctrBinary: setting<string>({
+      env: 'CTR', flag: 'ctr', group: 'tools', default: 'ctr',
+      description: "containerd's ctr, which `tools images --import` runs to import the archives",
+      parse: path(env),
+    }),
     containerRuntimeEndpoint: setting<string>({
       env: 'CONTAINER_RUNTIME_ENDPOINT', flag: 'container-runtime-endpoint', group: 'local', default: 'unix:///run/containerd/containerd.sock',
       description: "the CRI socket the kubelet uses (containerd's by default)",

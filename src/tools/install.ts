@@ -31,7 +31,7 @@ const DOWNLOAD_TIMEOUT_MS = 60 * 60_000;
 const GO_QUICK_TIMEOUT_MS = 60_000;
 const GO_DOWNLOAD_TIMEOUT_MS = 30 * 60_000;
 /** A cold build of all seven components on two cores takes about 25 minutes; a slow machine gets far more. */
-const GO_BUILD_TIMEOUT_MS = 150 * 60_000;
+export const GO_BUILD_TIMEOUT_MS = 150 * 60_000;
 const TAR_TIMEOUT_MS = 10 * 60_000;
 const VERSION_TIMEOUT_MS = 30_000;
 
@@ -314,7 +314,7 @@ function noSpace(dir: string, error: unknown): LocalUpError {
   });
 }
 
-function archOf(ctx: ToolsContext): string {
+export function archOf(ctx: ToolsContext): string {
   const arch = goArch(ctx.arch ?? process.arch);
   if (arch === null || process.platform !== 'linux') {
     throw unavailableError(`there are no official Linux server binaries for ${process.platform}/${ctx.arch ?? process.arch}`, { hint: 'build them with --from-source, or set KUBE_BIN_DIR' });
@@ -383,12 +383,12 @@ async function fetchArchive(ctx: ToolsContext, source: ArchiveSource, staging: s
 // ---------------------------------------------------------------------------------------------
 // Go
 
-interface GoTool {
+export interface GoTool {
   readonly path: string;
   readonly version: GoVersion;
 }
 
-async function findGo(ctx: ToolsContext): Promise<GoTool> {
+export async function findGo(ctx: ToolsContext): Promise<GoTool> {
   const candidates = ctx.goBinary !== '' ? [ctx.goBinary] : ['go', '/usr/local/go/bin/go'];
   const path = candidates.map((c) => findExecutable(c, ctx.env, [])).find((p) => p !== null) ?? null;
   if (path === null) {
@@ -413,7 +413,7 @@ function requireGo(go: GoTool, needed: string | null, what: string): void {
   });
 }
 
-interface DownloadedModule {
+export interface DownloadedModule {
   readonly dir: string;
   readonly goMod: string;
   /** The module version's commit time, used as the build date (reproducible). */
@@ -421,7 +421,7 @@ interface DownloadedModule {
 }
 
 /** `go mod download -json module@version`: proves the version exists and brings its source. */
-async function goModDownload(ctx: ToolsContext, go: GoTool, module: string, version: string, what: string): Promise<DownloadedModule> {
+export async function goModDownload(ctx: ToolsContext, go: GoTool, module: string, version: string, what: string): Promise<DownloadedModule> {
   const work = join(ctx.goCacheDir, 'work');
   await mkdir(work, { recursive: true });
   ctx.progress(`fetching ${module}@${version} from the Go module proxy (${ctx.env.GOPROXY ?? 'Go\'s default GOPROXY'})`);
@@ -463,7 +463,7 @@ async function runGoRaw(ctx: ToolsContext, go: GoTool, args: readonly string[], 
   });
 }
 
-async function runGo(ctx: ToolsContext, go: GoTool, args: readonly string[], cwd: string, timeoutMs: number, what: string, extraEnv: Record<string, string> = {}): Promise<void> {
+export async function runGo(ctx: ToolsContext, go: GoTool, args: readonly string[], cwd: string, timeoutMs: number, what: string, extraEnv: Record<string, string> = {}): Promise<void> {
   let lines = 0;
   const started = Date.now();
   const ticker = setInterval(() => ctx.progress(`  still building (${Math.round((Date.now() - started) / 60_000)} min)`), 60_000);

@@ -20,7 +20,11 @@ export type LocalBinary = KubeBinary | 'etcd';
 
 /** hack/lib/etcd.sh's ETCD_VERSION in the script versions read (anchors-local-up.md §1.2). */
 export const DEFAULT_ETCD_MIN_VERSION = '3.6.10';
-const VERSION_TIMEOUT_MS = 15_000;
+/**
+ * A first `--version` of six ~100 MB Go binaries at once pages each one in: in the emulated lab VM
+ * (qemu TCG, binaries on a 9p share) kube-apiserver --version did not finish within 15 s.
+ */
+const VERSION_TIMEOUT_MS = 120_000;
 
 /** Go's GOOS/GOARCH for this machine: the names of the _output/<...>/<os>/<arch> folders. */
 export function goPlatform(platform: string, arch: string): { os: string; arch: string } {
