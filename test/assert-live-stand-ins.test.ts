@@ -6,38 +6,23 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ROOT, tempDir } from './helpers/cli.js';
-import { ipvsKernelRoot, makeWorld, runCli, standInEnv, standInFixture, waitFor } from './helpers/stand-ins.js';
+import { foreignWorld, ipvsKernelRoot, makeWorld, runCli, standInEnv, standInFixture, waitFor } from './helpers/stand-ins.js';
 import type { WorldCluster } from './helpers/stand-ins.js';
 
 const assertFixture = (name: string) => readFileSync(join(ROOT, 'test', 'fixtures', 'assert', name), 'utf8');
 const KIND_WORKER_IPVS0 = ['10.96.0.1', '10.96.0.10', '10.96.9.9', '10.96.45.12', '10.96.200.7', '172.18.255.200'];
 
-/** A cluster "ext" made elsewhere: one node, kind-worker (172.18.0.3), with the services of ../fixtures/assert. */
-function foreignWorld(options: { ipvsText?: string; kubeIpvs0?: string[]; execHang?: boolean } = {}) {
-  const kubeIpvs0 = options.kubeIpvs0 ?? KIND_WORKER_IPVS0;
-  const node = {
-    name: 'kind-worker',
-    role: 'worker',
-    ip: '172.18.0.3',
-    ipAddr: [
-      '1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever',
-      ...kubeIpvs0.map((a) => `3: kube-ipvs0    inet ${a}/32 scope global kube-ipvs0\\       valid_lft forever preferred_lft forever`),
-      '9: eth0@if10    inet 172.18.0.3/16 brd 172.18.255.255 scope global eth0\\       valid_lft forever preferred_lft forever',
-      '9: eth0@if10    inet6 fe80::42:acff:fe12:3/64 scope link \\       valid_lft forever preferred_lft forever',
-    ].join('\n'),
-    files: { '/proc/net/ip_vs': options.ipvsText ?? assertFixture('proc-net-ip_vs-ok.txt'), '/proc/config.gz': 'CONFIG_HZ=250\n' },
-    proxyMode: 'ipvs',
-  };
-  const world = makeWorld({ clusters: { ext: { nodes: [node], kubeProxyMode: 'ipvs', kubeProxyReady: true, services: JSON.parse(assertFixture('cluster.json')), pods: {} } } });
-  if (options.execHang === true) world.write({ ...world.read(), kubectl: { execHang: true } });
-  const kubeconfig = join(tempDir(), 'ext.kubeconfig');
-  writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\ncurrent-context: kind-ext\n');
-  return { world, kubeconfig };
-}
+/** The cluster "ext" made elsewhere, its node with an IPv6 link-local address too (never a NodePort address). */
+const foreignIpvsWorld = (options: { ipvsText?: string; kubeIpvs0?: string[]; execHang?: boolean } = {}) =>
+  foreignWorld({
+    ...options,
+    kubeIpvs0: options.kubeIpvs0 ?? KIND_WORKER_IPVS0,
+    moreAddresses: ['9: eth0@if10    inet6 fe80::42:acff:fe12:3/64 scope link \\       valid_lft forever preferred_lft forever'],
+  });
 
 describe('assert, live mode (stand-ins)', () => {
   test('a cluster kube-local-up did not create: --all-nodes reads through a host-network helper pod, then deletes it', async () => {
-    const { world, kubeconfig } = foreignWorld();
+    const { world, kubeconfig } = foreignIpvsWorld();
     const result = await runCli(['assert', '--all-nodes', '--kubeconfig', kubeconfig], standInEnv(world));
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^IPVS on node kind-worker \(IPv4\): OK: 10 virtual servers of 7 Service ports match$/m);
@@ -60,7 +45,7 @@ describe('assert, live mode (stand-ins)', () => {
   });
 
   test('a helper pod that never gets Ready (kubectl wait times out): exit 3 naming the pod, and the pod is deleted', async () => {
-    const { world, kubeconfig } = foreignWorld();
+    const { world, kubeconfig } = foreignIpvsWorld();
     world.write({ ...world.read(), kubectl: { waitTimesOut: true } });
     const result = await runCli(['assert', '--all-nodes', '--kubeconfig', kubeconfig], standInEnv(world));
     assert.equal(result.code, 3, result.stderr);
@@ -70,7 +55,7 @@ describe('assert, live mode (stand-ins)', () => {
   });
 
   test('a mismatch exits 1 with the report grouped by Service, kube-ipvs0 included, and still deletes the pod', async () => {
-    const { world, kubeconfig } = foreignWorld({ ipvsText: assertFixture('proc-net-ip_vs-ok.txt').replace(/ {2}-> 0AF40003:0035[^\n]*\n(?=TCP {2}0A600001)/, ''), kubeIpvs0: KIND_WORKER_IPVS0.filter((a) => a !== '10.96.45.12') });
+    const { world, kubeconfig } = foreignIpvsWorld({ ipvsText: assertFixture('proc-net-ip_vs-ok.txt').replace(/ {2}-> 0AF40003:0035[^\n]*\n(?=TCP {2}0A600001)/, ''), kubeIpvs0: KIND_WORKER_IPVS0.filter((a) => a !== '10.96.45.12') });
     const junit = join(tempDir(), 'ipvs.xml');
     const result = await runCli(['assert', '--all-nodes', '--kubeconfig', kubeconfig, '--junit', junit], standInEnv(world));
     assert.equal(result.code, 1, result.stderr);
@@ -81,7 +66,7 @@ describe('assert, live mode (stand-ins)', () => {
   });
 
   test('Ctrl-C while reading through the helper pod: the pod is deleted, exit 130', async () => {
-    const { world, kubeconfig } = foreignWorld({ execHang: true });
+    const { world, kubeconfig } = foreignIpvsWorld({ execHang: true });
     const marker = join(world.dir, 'kubectl-exec-hanging');
     const result = await runCli(['assert', '--all-nodes', '--kubeconfig', kubeconfig], standInEnv(world), (child) => {
       void waitFor(() => existsSync(marker)).then(() => child.kill('SIGINT'));
@@ -93,7 +78,7 @@ describe('assert, live mode (stand-ins)', () => {
   });
 
   test('--host local reads this machine: /proc/net/ip_vs under HOST_ROOT and the real `ip -o addr`', async () => {
-    const { world, kubeconfig } = foreignWorld();
+    const { world, kubeconfig } = foreignIpvsWorld();
     const root = ipvsKernelRoot();
     mkdirSync(join(root, 'proc', 'net'), { recursive: true });
     writeFileSync(join(root, 'proc', 'net', 'ip_vs'), standInFixture('proc-net-ip_vs-fresh.txt'));
@@ -110,7 +95,7 @@ describe('assert, live mode (stand-ins)', () => {
   });
 
   test('without a state file, live mode asks how to reach the nodes (exit 2)', async () => {
-    const { world, kubeconfig } = foreignWorld();
+    const { world, kubeconfig } = foreignIpvsWorld();
     const result = await runCli(['assert', '--kubeconfig', kubeconfig], standInEnv(world));
     assert.equal(result.code, 2);
     assert.match(result.stderr, /error: kube-local-up has no record of a cluster named "local-up"/);

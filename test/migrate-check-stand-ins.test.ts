@@ -1,32 +1,16 @@
 // `local-up migrate-check` and `assert --mode` (leftovers) against stand-in kubectl:
 // a cluster made elsewhere, read through a helper pod per node (deleted afterwards).
 import { strict as assert } from 'node:assert';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { ROOT, tempDir } from './helpers/cli.js';
-import { makeWorld, runCli, standInEnv } from './helpers/stand-ins.js';
+import { foreignWorld, runCli, standInEnv } from './helpers/stand-ins.js';
 
-const assertFixture = (name: string) => readFileSync(join(ROOT, 'test', 'fixtures', 'assert', name), 'utf8');
-
-/** One node, kind-worker: InternalIP 172.18.0.3, plus 10.10.0.3 on eth1 (not an InternalIP). */
+/** The cluster "ext" made elsewhere; its node kind-worker also has 10.10.0.3 on eth1 (not an InternalIP). */
 function world(options: { kubeIpvs0?: boolean } = {}) {
-  const node = {
-    name: 'kind-worker',
-    role: 'worker',
-    ip: '172.18.0.3',
-    ipAddr: [
-      '1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever',
-      ...(options.kubeIpvs0 === false ? [] : ['3: kube-ipvs0    inet 10.96.0.1/32 scope global kube-ipvs0\\       valid_lft forever preferred_lft forever']),
-      '9: eth0@if10    inet 172.18.0.3/16 brd 172.18.255.255 scope global eth0\\       valid_lft forever preferred_lft forever',
-      '11: eth1    inet 10.10.0.3/24 scope global eth1\\       valid_lft forever preferred_lft forever',
-    ].join('\n'),
-    files: { '/proc/net/ip_vs': assertFixture('proc-net-ip_vs-ok.txt'), '/proc/config.gz': 'CONFIG_HZ=250\n', '/proc/sys/kernel/osrelease': '5.10.0-30-amd64\n' },
-    proxyMode: 'ipvs',
-  };
-  const w = makeWorld({ clusters: { ext: { nodes: [node], kubeProxyMode: 'ipvs', kubeProxyReady: true, services: JSON.parse(assertFixture('cluster.json')), pods: {} } } });
-  const kubeconfig = join(tempDir(), 'ext.kubeconfig');
-  writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\ncurrent-context: kind-ext\n');
+  const { world: w, kubeconfig } = foreignWorld({
+    kubeIpvs0: options.kubeIpvs0 === false ? [] : ['10.96.0.1'],
+    moreAddresses: ['11: eth1    inet 10.10.0.3/24 scope global eth1\\       valid_lft forever preferred_lft forever'],
+    files: { '/proc/sys/kernel/osrelease': '5.10.0-30-amd64\n' },
+  });
   return { w, kubeconfig };
 }
 

@@ -214,3 +214,44 @@ export async function waitFor(condition: () => boolean, timeoutMs = 20_000): Pro
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+const ipAddrLine = (index: string, device: string, address: string): string =>
+  `${index}: ${device}    ${address} scope global ${device}\\       valid_lft forever preferred_lft forever`;
+
+export interface ForeignWorldOptions {
+  /** /proc/net/ip_vs of the node (default: test/fixtures/assert/proc-net-ip_vs-ok.txt). */
+  readonly ipvsText?: string;
+  /** Addresses on kube-ipvs0 (none: no kube-ipvs0 at all). */
+  readonly kubeIpvs0: readonly string[];
+  /** More `ip -o addr` lines after eth0's IPv4 address. */
+  readonly moreAddresses?: readonly string[];
+  /** More files of the node. */
+  readonly files?: Readonly<Record<string, string>>;
+  readonly execHang?: boolean;
+}
+
+/**
+ * A cluster "ext" made elsewhere (no state of ours, reached through --kubeconfig): one node, kind-worker,
+ * InternalIP 172.18.0.3 on eth0, kube-proxy in IPVS mode, HZ 250, the Services of test/fixtures/assert.
+ */
+export function foreignWorld(options: ForeignWorldOptions): { world: World; kubeconfig: string } {
+  const assertFixture = (name: string): string => readFileSync(join(ROOT, 'test', 'fixtures', 'assert', name), 'utf8');
+  const node = {
+    name: 'kind-worker',
+    role: 'worker',
+    ip: '172.18.0.3',
+    ipAddr: [
+      '1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever',
+      ...options.kubeIpvs0.map((a) => ipAddrLine('3', 'kube-ipvs0', `inet ${a}/32`)),
+      '9: eth0@if10    inet 172.18.0.3/16 brd 172.18.255.255 scope global eth0\\       valid_lft forever preferred_lft forever',
+      ...(options.moreAddresses ?? []),
+    ].join('\n'),
+    files: { '/proc/net/ip_vs': options.ipvsText ?? assertFixture('proc-net-ip_vs-ok.txt'), '/proc/config.gz': 'CONFIG_HZ=250\n', ...options.files },
+    proxyMode: 'ipvs',
+  };
+  const world = makeWorld({ clusters: { ext: { nodes: [node], kubeProxyMode: 'ipvs', kubeProxyReady: true, services: JSON.parse(assertFixture('cluster.json')), pods: {} } } });
+  if (options.execHang === true) world.write({ ...world.read(), kubectl: { execHang: true } });
+  const kubeconfig = join(tempDir(), 'ext.kubeconfig');
+  writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\ncurrent-context: kind-ext\n');
+  return { world, kubeconfig };
+}
