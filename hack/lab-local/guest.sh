@@ -103,32 +103,74 @@ export CLUSTER_PROVIDER=local KUBE_PROXY_MODE=ipvs CNI_BIN_DIR="${CNI_BIN_DIR:-/
 export STATE_DIR="$W/state" LOG_DIR="$W/logs" KUBECONFIG_OUT="$W/kubeconfig" KUBECONFIG="$W/kubeconfig"
 export HOSTNAME_OVERRIDE="${HOSTNAME_OVERRIDE:-lab}"
 # Under emulation (TCG) a component starts in tens of seconds, not one or two.
-export READY_TIMEOUT="${READY_TIMEOUT:-900}" SMOKE_READY_TIMEOUT="${SMOKE_READY_TIMEOUT:-900}"
+# One kubectl call can take longer than the default 30 s there too (KUBECTL_TIMEOUT).
+export READY_TIMEOUT="${READY_TIMEOUT:-900}" SMOKE_READY_TIMEOUT="${SMOKE_READY_TIMEOUT:-900}" KUBECTL_TIMEOUT="${KUBECTL_TIMEOUT:-180}"
+export SMOKE_SYNC_TIMEOUT="${SMOKE_SYNC_TIMEOUT:-180}"
+
+# stamped: each line of stderr with the guest's clock, so a step's inner times can be read.
+stamp() { while IFS= read -r line; do printf '%s %s\n' "$(date +%T)" "$line"; done; }
+stamped() { "$@" 2> >(stamp >&2); }
+
+# leftovers LABEL: what a stopped cluster must not leave, read with the kernel's own tools:
+# processes, IPVS virtual servers (/proc/net/ip_vs, ipvsadm), ipsets, kube-proxy's iptables
+# chains (both backends, every table), kube-ipvs0. Prints each; "@@e2e leftovers-LABEL 0|1 0".
+# The kubelet's own chains (KUBE-KUBELET-CANARY, KUBE-FIREWALL, KUBE-IPTABLES-HINT: made by the
+# kubelet, pkg/kubelet/kubelet_network_linux.go, and never removed by it) are listed, not failed.
+leftovers() {
+  local label=$1 left=0 name chains kubelet_chains save
+  echo "@@section leftovers-$label"
+  for name in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy coredns agnhost pause containerd-shim; do  # comm is at most 15 characters: containerd-shim-runc-v2 shows as containerd-shim
+    if pgrep -x "$name" >/dev/null; then echo "process $name: $(pgrep -x "$name" | tr '\n' ' ')"; left=1; fi
+  done
+  if grep -qE '^(TCP|UDP|SCTP|FWM)' /proc/net/ip_vs 2>/dev/null; then echo "ipvs (/proc/net/ip_vs):"; grep -E '^(TCP|UDP|SCTP|FWM)' /proc/net/ip_vs; left=1; fi
+  if [ -n "$(ipvsadm -Sn 2>/dev/null)" ]; then echo "ipvs (ipvsadm -Sn):"; ipvsadm -Sn; left=1; fi
+  if [ -n "$(ipset list -n 2>/dev/null)" ]; then echo "ipset: $(ipset list -n | tr '\n' ' ')"; left=1; fi
+  for save in iptables-nft-save iptables-legacy-save ip6tables-nft-save ip6tables-legacy-save; do
+    chains=$($save 2>/dev/null | grep -oE '^:KUBE-[A-Z0-9-]+' | grep -vE '^:KUBE-(KUBELET-CANARY|FIREWALL|IPTABLES-HINT)$' | sort -u | tr '\n' ' ')
+    kubelet_chains=$($save 2>/dev/null | grep -oE '^:KUBE-(KUBELET-CANARY|FIREWALL|IPTABLES-HINT)$' | sort -u | tr '\n' ' ')
+    if [ -n "$chains" ]; then echo "$save chains: $chains"; left=1; fi
+    if [ -n "$kubelet_chains" ]; then echo "$save: the kubelet's own chains (not kube-proxy's): $kubelet_chains"; fi
+  done
+  if ip link show kube-ipvs0 >/dev/null 2>&1; then echo "link kube-ipvs0: $(ip -br addr show kube-ipvs0)"; left=1; fi
+  echo "@@e2e leftovers-$label $left 0"
+  [ "$left" -eq 0 ] || failed=1
+}
 
 step images "${LOCAL_UP[@]}" tools images --import ${E2E_IMAGES:+--only "$E2E_IMAGES"} || { show_logs; exit 1; }
 echo "@@section images"
 ctr --address "$CONTAINERD_SOCK" -n k8s.io images ls -q
 
-step up "${LOCAL_UP[@]}" up --detach || { show_logs; "${LOCAL_UP[@]}" down >/dev/null 2>&1; exit 1; }
+step up stamped "${LOCAL_UP[@]}" up --detach || { show_logs; "${LOCAL_UP[@]}" down >/dev/null 2>&1; exit 1; }
 step assert "${LOCAL_UP[@]}" assert --host local
-if [ "${E2E_SMOKE:-true}" = true ]; then step smoke "${LOCAL_UP[@]}" smoke; fi
+if [ "${E2E_SMOKE:-true}" = true ]; then step smoke stamped "${LOCAL_UP[@]}" smoke; fi
 [ "$failed" -eq 0 ] || show_logs
-step down "${LOCAL_UP[@]}" down
-stop_containerd
+step down stamped "${LOCAL_UP[@]}" down
+leftovers down
 
-# ---- nothing left: processes, IPVS virtual servers, ipsets, KUBE- chains, kube-ipvs0.
-echo "@@section leftovers"
-left=0
-for name in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy coredns agnhost pause containerd-shim; do  # comm is at most 15 characters: containerd-shim-runc-v2 shows as containerd-shim
-  if pgrep -x "$name" >/dev/null; then echo "process $name: $(pgrep -x "$name" | tr '\n' ' ')"; left=1; fi
-done
-if grep -qE '^(TCP|UDP|SCTP|FWM)' /proc/net/ip_vs 2>/dev/null; then echo "ipvs:"; grep -E '^(TCP|UDP|SCTP|FWM)' /proc/net/ip_vs; left=1; fi
-if [ -n "$(ipset list -n 2>/dev/null)" ]; then echo "ipset: $(ipset list -n | tr '\n' ' ')"; left=1; fi
-for save in iptables-nft-save iptables-legacy-save; do
-  chains=$($save 2>/dev/null | grep -oE '^:KUBE-[A-Z0-9-]+' | grep -vE '^:KUBE-(KUBELET-CANARY|FIREWALL|PROXY-CANARY)$' | tr '\n' ' ')
-  if [ -n "$chains" ]; then echo "$save chains: $chains"; left=1; fi
-done
-if ip link show kube-ipvs0 >/dev/null 2>&1; then echo "link kube-ipvs0"; left=1; fi
-echo "@@e2e leftovers $left 0"
-[ "$left" -eq 0 ] || failed=1
+# ---- Ctrl-C during up: SIGINT to `up` once kube-proxy has programmed IPVS (the API server
+# is up, the node is not yet reported Ready by up); up must exit 130 and leave nothing.
+interrupted_up() {
+  local pid started rc
+  started=$(date +%s)
+  "${LOCAL_UP[@]}" up 2> >(stamp >&2) &
+  pid=$!  # node itself: bash execs a simple command run in the background
+  until grep -qE '^(TCP|UDP)' /proc/net/ip_vs 2>/dev/null; do
+    if ! kill -0 "$pid" 2>/dev/null; then log "up ended before kube-proxy programmed IPVS"; wait "$pid"; return 1; fi
+    [ $(( $(date +%s) - started )) -lt "$READY_TIMEOUT" ] || { log "no IPVS virtual server after ${READY_TIMEOUT}s"; kill -INT "$pid"; wait "$pid"; return 1; }
+    sleep 1
+  done
+  log "kube-proxy programmed IPVS after $(( $(date +%s) - started ))s: SIGINT to up (pid $pid)"
+  echo "@@e2e ctrl-c-signal 0 $(( $(date +%s) - started ))"
+  kill -INT "$pid"
+  wait "$pid"
+  rc=$?
+  log "up exited $rc after SIGINT"
+  [ "$rc" -eq 130 ] || { echo "up exited $rc after SIGINT, not 130"; return 1; }
+}
+if [ "${E2E_CTRL_C:-true}" = true ]; then
+  step ctrl-c interrupted_up
+  leftovers ctrl-c
+fi
+stop_containerd
+leftovers containerd-stopped
 exit "$failed"
