@@ -109,16 +109,19 @@ export SMOKE_SYNC_TIMEOUT="${SMOKE_SYNC_TIMEOUT:-180}"
 
 # stamped: each line of stderr with the guest's clock, so a step's inner times can be read.
 stamp() { while IFS= read -r line; do printf '%s %s\n' "$(date +%T)" "$line"; done; }
-stamped() { "$@" 2> >(stamp >&2); }
+# stamped NAME COMMAND...: also keeps the plain stderr in $W/NAME.err, for phases.
+stamped() { local name=$1; shift; "$@" 2> >(tee -a "$W/$name.err" | stamp >&2); }
+# phases NAME: "@@phase NAME SECONDS TITLE" for each step the command finished (its "✓ TITLE (Ns)" lines).
+phases() { sed -n "s/^✓ \(.*\) (\([0-9.]*\)s)\$/@@phase $1 \2 \1/p" "$W/$1.err" 2>/dev/null; }
 
-# leftovers LABEL: what a stopped cluster must not leave, read with the kernel's own tools:
+# leftovers NAME: what a stopped cluster must not leave, read with the kernel's own tools:
 # processes, IPVS virtual servers (/proc/net/ip_vs, ipvsadm), ipsets, kube-proxy's iptables
-# chains (both backends, every table), kube-ipvs0. Prints each; "@@e2e leftovers-LABEL 0|1 0".
+# chains (both backends, every table), kube-ipvs0. Prints each; "@@e2e NAME 0|1 0".
 # The kubelet's own chains (KUBE-KUBELET-CANARY, KUBE-FIREWALL, KUBE-IPTABLES-HINT: made by the
 # kubelet, pkg/kubelet/kubelet_network_linux.go, and never removed by it) are listed, not failed.
 leftovers() {
-  local label=$1 left=0 name chains kubelet_chains save
-  echo "@@section leftovers-$label"
+  local label=$1 left=0  # the step's name name chains kubelet_chains save
+  echo "@@section $label"
   for name in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy coredns agnhost pause containerd-shim; do  # comm is at most 15 characters: containerd-shim-runc-v2 shows as containerd-shim
     if pgrep -x "$name" >/dev/null; then echo "process $name: $(pgrep -x "$name" | tr '\n' ' ')"; left=1; fi
   done
@@ -132,7 +135,7 @@ leftovers() {
     if [ -n "$kubelet_chains" ]; then echo "$save: the kubelet's own chains (not kube-proxy's): $kubelet_chains"; fi
   done
   if ip link show kube-ipvs0 >/dev/null 2>&1; then echo "link kube-ipvs0: $(ip -br addr show kube-ipvs0)"; left=1; fi
-  echo "@@e2e leftovers-$label $left 0"
+  echo "@@e2e $label $left 0"
   [ "$left" -eq 0 ] || failed=1
 }
 
@@ -140,19 +143,20 @@ step images "${LOCAL_UP[@]}" tools images --import ${E2E_IMAGES:+--only "$E2E_IM
 echo "@@section images"
 ctr --address "$CONTAINERD_SOCK" -n k8s.io images ls -q
 
-step up stamped "${LOCAL_UP[@]}" up --detach || { show_logs; "${LOCAL_UP[@]}" down >/dev/null 2>&1; exit 1; }
+step up stamped up "${LOCAL_UP[@]}" up --detach || { show_logs; "${LOCAL_UP[@]}" down >/dev/null 2>&1; exit 1; }
 step assert "${LOCAL_UP[@]}" assert --host local
-if [ "${E2E_SMOKE:-true}" = true ]; then step smoke stamped "${LOCAL_UP[@]}" smoke; fi
+if [ "${E2E_SMOKE:-true}" = true ]; then step smoke stamped smoke "${LOCAL_UP[@]}" smoke; fi
 [ "$failed" -eq 0 ] || show_logs
-step down stamped "${LOCAL_UP[@]}" down
-leftovers down
+step down stamped down "${LOCAL_UP[@]}" down
+for name in up smoke down; do phases "$name"; done
+leftovers leftovers
 
 # ---- Ctrl-C during up: SIGINT to `up` once kube-proxy has programmed IPVS (the API server
 # is up, the node is not yet reported Ready by up); up must exit 130 and leave nothing.
 interrupted_up() {
   local pid started rc
   started=$(date +%s)
-  "${LOCAL_UP[@]}" up 2> >(stamp >&2) &
+  "${LOCAL_UP[@]}" up 2> >(tee -a "$W/ctrl-c-up.err" | stamp >&2) &
   pid=$!  # node itself: bash execs a simple command run in the background
   until grep -qE '^(TCP|UDP)' /proc/net/ip_vs 2>/dev/null; do
     if ! kill -0 "$pid" 2>/dev/null; then log "up ended before kube-proxy programmed IPVS"; wait "$pid"; return 1; fi
@@ -169,8 +173,9 @@ interrupted_up() {
 }
 if [ "${E2E_CTRL_C:-true}" = true ]; then
   step ctrl-c interrupted_up
-  leftovers ctrl-c
+  phases ctrl-c-up
+  leftovers leftovers-ctrl-c
 fi
 stop_containerd
-leftovers containerd-stopped
+leftovers leftovers-containerd-stopped
 exit "$failed"
