@@ -14,7 +14,7 @@
 //   flock /tmp/kube-local-up-lab-vm.lock npm run e2e:lab
 // The guest also interrupts a second `up` (SIGINT once kube-proxy programmed IPVS): it must
 // exit 130 and leave nothing (E2E_CTRL_C=false leaves that out).
-// VM size: LAB_MEMORY_MB (default here 3072), LAB_CPUS (2), LAB_TIMEOUT (default here 2400 s).
+// VM size: LAB_MEMORY_MB (default here 3072), LAB_CPUS (2), LAB_TIMEOUT (default here 3600 s).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { $ } from 'zx';
@@ -25,7 +25,7 @@ const env = {
   ...process.env,
   LAB_MEMORY_MB: process.env.LAB_MEMORY_MB ?? '3072',
   LAB_CPUS: process.env.LAB_CPUS ?? '2',
-  LAB_TIMEOUT: process.env.LAB_TIMEOUT ?? '2400',
+  LAB_TIMEOUT: process.env.LAB_TIMEOUT ?? '3600',
 };
 const run = $({ env, nothrow: true, verbose: false, quiet: true });
 const started = Date.now();
