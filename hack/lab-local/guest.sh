@@ -125,7 +125,7 @@ phases() { sed -n "s/^✓ \(.*\) (\([0-9.]*\)s)\$/@@phase $1 \2 \1/p" "$W/$1.err
 # The kubelet's own chains (KUBE-KUBELET-CANARY, KUBE-FIREWALL, KUBE-IPTABLES-HINT: made by the
 # kubelet, pkg/kubelet/kubelet_network_linux.go, and never removed by it) are listed, not failed.
 leftovers() {
-  local label=$1 left=0  # the step's name name chains kubelet_chains save
+  local label=$1 left=0 name chains kubelet_chains save  # label: the step's name
   echo "@@section $label"
   for name in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy coredns agnhost pause containerd-shim; do  # comm is at most 15 characters: containerd-shim-runc-v2 shows as containerd-shim
     if pgrep -x "$name" >/dev/null; then echo "process $name: $(pgrep -x "$name" | tr '\n' ' ')"; left=1; fi
