@@ -18,6 +18,7 @@ import { describeTeardown, discoverComponents } from '../src/providers/local/sto
 import { ensurePki, planPki } from '../src/providers/local/pki.js';
 import { missingVirtualServers, requiredVirtualServers } from '../src/providers/local/required-ipvs.js';
 import { judgeHealth } from '../src/providers/local/supervisor.js';
+import { podsOnNode } from '../src/providers/local/teardown.js';
 import { readProcIpvs } from '../src/ipvs/read-proc.js';
 import { ROOT } from './helpers/cli.js';
 import { tempDir } from './helpers/cli.js';
@@ -150,6 +151,15 @@ describe('messages', () => {
       '  ipset KUBE-CLUSTER-IP: ipset',
       "etcd's data folder was removed",
     ]);
+  });
+});
+
+describe('the pods down removes before the kubelet stops', () => {
+  it('every pod bound to the node, with its namespace; unbound (Pending) pods and other nodes\' are not', () => {
+    const pod = (namespace: string, name: string, nodeName?: string) => ({ metadata: { namespace, name }, spec: nodeName === undefined ? {} : { nodeName }, status: { phase: nodeName === undefined ? 'Pending' : 'Running' } });
+    const list = { kind: 'List', items: [pod('kube-system', 'coredns-7d9f-abcde', 'lab'), pod('local-up-smoke-1a2b3c', 'backends-1', 'lab'), pod('default', 'web-new'), pod('default', 'elsewhere', 'other')] };
+    assert.deepEqual(podsOnNode(list, 'lab'), [{ namespace: 'kube-system', name: 'coredns-7d9f-abcde' }, { namespace: 'local-up-smoke-1a2b3c', name: 'backends-1' }]);
+    assert.deepEqual(podsOnNode({ kind: 'List', items: [] }, 'lab'), []);
   });
 });
 
