@@ -1,0 +1,189 @@
+// The side-by-side record (src/anchor/record.ts) and its document (src/anchor/doc.ts):
+// what hack/lab-local/anchor-guest.sh prints, read into facts per side, and the sentences
+// the document draws from them.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { AnchorResult } from '../src/anchor/doc.js';
+import { readAnchorResult, renderAnchorDoc } from '../src/anchor/doc.js';
+import { readAnchorOutput, readAssertOutcome, readLeftovers } from '../src/anchor/record.js';
+
+describe('readLeftovers', () => {
+  it('reads each kind of leftover line node.sh prints', () => {
+    const l = readLeftovers(
+      [
+        'process containerd-shim: 812 907 ',
+        'process coredns: 955 ',
+        'ipvs: 2 virtual servers',
+        '  IP Virtual Server version 1.2.1 (size=4096)',
+        '  TCP  10.0.0.1:443 rr',
+        '  TCP  10.0.0.10:53 rr',
+        'ipset: KUBE-CLUSTER-IP KUBE-LOOP-BACK ',
+        'iptables-nft-save chains: KUBE-SERVICES KUBE-POSTROUTING ',
+        'link kube-ipvs0: 10.0.0.1/32 10.0.0.10/32 ',
+      ],
+      1,
+    );
+    assert.equal(l.clean, false);
+    assert.deepEqual(l.processes, [{ name: 'containerd-shim', count: 2 }, { name: 'coredns', count: 1 }]);
+    assert.equal(l.virtualServers, 2);
+    assert.deepEqual(l.ipvsTable, ['IP Virtual Server version 1.2.1 (size=4096)', 'TCP  10.0.0.1:443 rr', 'TCP  10.0.0.10:53 rr']);
+    assert.deepEqual(l.ipsets, ['KUBE-CLUSTER-IP', 'KUBE-LOOP-BACK']);
+    assert.deepEqual(l.chains, [{ tool: 'iptables-nft-save', names: ['KUBE-SERVICES', 'KUBE-POSTROUTING'] }]);
+    assert.deepEqual(l.kubeIpvs0, ['10.0.0.1/32', '10.0.0.10/32']);
+  });
+
+  it('no lines and exit 0 is clean', () => {
+    const l = readLeftovers([], 0);
+    assert.equal(l.clean, true);
+    assert.equal(l.kubeIpvs0, null);
+  });
+
+  it('refuses lines that contradict the exit code', () => {
+    assert.throws(() => readLeftovers([], 1), /exited 1 but its lines say nothing/);
+    assert.throws(() => readLeftovers(['ipset: KUBE-LOOP-BACK'], 0), /exited 0 but its lines say something/);
+  });
+});
+
+describe('readAssertOutcome', () => {
+  it('reads the live JSON of assert: the node, its counts and every finding', () => {
+    const json = JSON.stringify({
+      ok: false,
+      kubeconfig: '/k',
+      nodes: [
+        {
+          node: 'n',
+          families: ['IPv4'],
+          ok: false,
+          failures: 1,
+          warnings: 1,
+          counts: { expectedVirtualServers: 4, actualVirtualServers: 3, matchedVirtualServers: 2, ignoredVirtualServers: 0 },
+          kubeIpvs0Addresses: [],
+          services: [
+            { service: { namespace: 'default', name: 'kubernetes' }, label: 'default/kubernetes https', virtualServers: 1, ok: true, findings: [] },
+            { service: { namespace: 'kube-system', name: 'kube-dns' }, label: 'kube-system/kube-dns dns', virtualServers: 2, ok: false, findings: [{ severity: 'failure', message: 'missing virtual server UDP 10.0.0.10:53' }] },
+            { service: null, label: '(no Service)', virtualServers: 0, ok: true, findings: [{ severity: 'warning', message: 'unexpected TCP 1.2.3.4:80' }] },
+          ],
+          notes: [],
+        },
+      ],
+    });
+    const a = readAssertOutcome(json, 1, []);
+    assert.equal(a.ok, false);
+    assert.equal(a.exitCode, 1);
+    assert.equal(a.failures, 1);
+    assert.equal(a.expectedVirtualServers, 4);
+    assert.equal(a.matchedVirtualServers, 2);
+    assert.equal(a.servicePorts, 2);
+    assert.deepEqual(a.findings, ['FAIL kube-system/kube-dns dns: missing virtual server UDP 10.0.0.10:53', 'WARN (no Service): unexpected TCP 1.2.3.4:80']);
+  });
+
+  it('without JSON it keeps what assert said on stderr', () => {
+    const a = readAssertOutcome('', 3, ['error: cannot read the cluster', '']);
+    assert.equal(a.ok, null);
+    assert.equal(a.error, 'error: cannot read the cluster');
+  });
+});
+
+const GUEST_OUTPUT = [
+  'some step output',
+  '@@anchor node kubernetes v1.34.11',
+  '@@anchor node cpus 2',
+  '@@anchor node images registry.k8s.io/pause:3.10.1 registry.k8s.io/coredns/coredns:v1.12.1 ',
+  '@@anchor ours started 1000',
+  '@@anchor ours node_name lab',
+  '@@anchor ours command_exit 0',
+  '@@anchor ours command_seconds 300',
+  '@@anchor ours ready_seconds 250',
+  '@@anchor ours proxy_mode ipvs',
+  '@@anchor ours virtual_servers 3',
+  '@@anchor ours assert_exit 0',
+  '@@begin ours assert_json',
+  '{"ok":true,"nodes":[{"ok":true,"failures":0,"warnings":0,"counts":{"expectedVirtualServers":3,"actualVirtualServers":3,"matchedVirtualServers":3},"services":[{"service":{},"label":"a","findings":[]},{"service":{},"label":"b","findings":[]}]}]}',
+  '@@end ours assert_json',
+  '@@anchor ours stop_exit 0',
+  '@@anchor ours stop_seconds 40',
+  '@@anchor ours components_gone_seconds 0',
+  '@@anchor ours leftovers_exit 0',
+  '@@begin ours leftovers',
+  '@@end ours leftovers',
+  '@@anchor ours cni0 present',
+  '@@anchor ours cni_config 10-kube-local-up.conflist ',
+  '@@anchor ours sandboxes 0',
+  '@@anchor upstream started 2000',
+  '@@anchor upstream node_name 127.0.0.1',
+  '@@anchor upstream command_exit 0',
+  '@@anchor upstream command_seconds 420',
+  '@@anchor upstream ready_seconds 200',
+  '@@anchor upstream proxy_mode ipvs',
+  '@@anchor upstream virtual_servers 3',
+  '@@anchor upstream assert_exit 0',
+  '@@begin upstream assert_json',
+  '{"ok":true,"nodes":[{"ok":true,"failures":0,"warnings":0,"counts":{"expectedVirtualServers":3,"actualVirtualServers":3,"matchedVirtualServers":3},"services":[{"service":{},"label":"a","findings":[]}]}]}',
+  '@@end upstream assert_json',
+  '@@anchor upstream stop_exit 0',
+  '@@anchor upstream stop_seconds 5',
+  '@@anchor upstream components_gone_seconds never',
+  '@@anchor upstream leftovers_exit 1',
+  '@@begin upstream leftovers',
+  'ipvs: 1 virtual servers',
+  '  TCP  10.0.0.1:443 rr',
+  'ipset: KUBE-LOOP-BACK',
+  'link kube-ipvs0: 10.0.0.1/32',
+  '@@end upstream leftovers',
+  '@@begin upstream command_output',
+  '@@anchor upstream not-a-fact inside a block',
+  'Local Kubernetes cluster is running. Press Ctrl-C to shut it down.',
+  '@@end upstream command_output',
+  '',
+].join('\n');
+
+describe('readAnchorOutput', () => {
+  const record = readAnchorOutput(GUEST_OUTPUT);
+
+  it('reads the node and both sides, facts and blocks', () => {
+    assert.equal(record.node.kubernetes, 'v1.34.11');
+    assert.equal(record.node.cpus, 2);
+    assert.deepEqual(record.node.images, ['registry.k8s.io/pause:3.10.1', 'registry.k8s.io/coredns/coredns:v1.12.1']);
+    const ours = record.sides.ours;
+    const upstream = record.sides.upstream;
+    assert.ok(ours !== undefined && upstream !== undefined);
+    assert.equal(ours.readySeconds, 250);
+    assert.equal(ours.assert?.ok, true);
+    assert.equal(ours.assert?.servicePorts, 2);
+    assert.equal(ours.leftovers?.clean, true);
+    assert.equal(ours.cni0, true);
+    assert.deepEqual(ours.cniConfig, ['10-kube-local-up.conflist']);
+    assert.equal(upstream.componentsGoneSeconds, null, '"never" is not a number of seconds');
+    assert.equal(upstream.leftovers?.virtualServers, 1);
+    assert.deepEqual(upstream.leftovers?.kubeIpvs0, ['10.0.0.1/32']);
+    // A line that looks like a fact inside a block belongs to the block.
+    assert.deepEqual(upstream.commandOutput, ['@@anchor upstream not-a-fact inside a block', 'Local Kubernetes cluster is running. Press Ctrl-C to shut it down.']);
+  });
+
+  it('leaves out a side that never started', () => {
+    const only = readAnchorOutput(GUEST_OUTPUT.split('\n').filter((l) => !l.startsWith('@@anchor upstream started')).join('\n'));
+    assert.equal(only.sides.upstream, undefined);
+    assert.notEqual(only.sides.ours, undefined);
+  });
+
+  it('refuses output cut inside a block', () => {
+    assert.throws(() => readAnchorOutput('@@begin ours leftovers\nipset: X\n'), /ends inside the block "ours leftovers"/);
+  });
+
+  it('the document says where we are slower and what the script left', () => {
+    const result: AnchorResult = { schema: 1, date: '2026-12-02', lab: { memoryMb: 3072, cpus: 2, accel: 'tcg', vmSeconds: 1 }, upstreamModule: 'k8s.io/kubernetes@v1.34.11', cfssl: 'v1.6.5', record };
+    const doc = renderAnchorDoc(readAnchorResult(JSON.stringify(result), 'test'));
+    // Ready: 250 s against 200 s; usable: 300 s against 420 s.
+    assert.match(doc, /Our node was Ready 50 s LATER \(250 s against 200 s\): here we are slower\./);
+    assert.match(doc, /`local-up up --detach` returned 120 s before the script said the cluster was running/);
+    assert.match(doc, /`local-up down` left nothing of kube-proxy's in the kernel/);
+    assert.match(doc, /Ctrl-C on the script left 1 IPVS virtual server\(s\), 1 ipset\(s\), the kube-ipvs0 interface\./);
+    assert.match(doc, /\| left: kube-ipvs0 \| gone \| still there, 1 address\(es\) \|/);
+    assert.match(doc, /```\nTCP {2}10\.0\.0\.1:443 rr\n```/);
+  });
+
+  it('refuses a saved run without both sides', () => {
+    const half = { schema: 1, date: '2026-12-02', lab: { memoryMb: 1, cpus: 1, accel: 'tcg', vmSeconds: 1 }, upstreamModule: 'm', cfssl: 'c', record: { node: record.node, sides: { ours: record.sides.ours } } };
+    assert.throws(() => readAnchorResult(JSON.stringify(half), 'x.json'), /x\.json: the record must hold both sides/);
+  });
+});
