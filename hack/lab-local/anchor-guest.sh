@@ -135,8 +135,9 @@ run_ours() {
   log "ours: local-up up --detach"
   started=$(date +%s)
   fact ours started "$started"
-  "${LOCAL_UP[@]}" up --detach >"$W/ours-up.out" 2>"$W/ours-up.err"
+  "${LOCAL_UP[@]}" up --detach >"$W/ours-up.out" 2> >(tee "$W/ours-up.err" | sed 's/^/ours| /' >&2)
   rc=$?
+  sleep 1  # tee writes the last lines
   fact ours command_exit "$rc"
   fact ours command_seconds $(( $(date +%s) - started ))
   tail -n 40 "$W/ours-up.err" | block ours command_stderr
@@ -144,7 +145,7 @@ run_ours() {
   if [ "$rc" -eq 0 ]; then ready_facts ours "$KUBECONFIG_OUT" lab "$started"; else failed=1; fi
   log "ours: local-up down"
   started=$(date +%s)
-  "${LOCAL_UP[@]}" down >"$W/ours-down.out" 2>"$W/ours-down.err"
+  "${LOCAL_UP[@]}" down >"$W/ours-down.out" 2> >(tee "$W/ours-down.err" | sed 's/^/ours| /' >&2)
   fact ours stop_exit $?
   fact ours stop_seconds $(( $(date +%s) - started ))
   tail -n 40 "$W/ours-down.err" | block ours stop_stderr
@@ -170,6 +171,9 @@ run_upstream() {
     bash "$KUBE_ROOT/hack/local-up-cluster.sh" -o "$KUBE_BIN" >"$out" 2>&1 </dev/null &
   pid=$!
   fact upstream pid "$pid"
+  # Its output as it comes, for whoever watches the run.
+  tail -n +1 -F "$out" 2>/dev/null | sed -u 's/^/upstream| /' >&2 &
+  local tail_job=$!
   while :; do
     if grep -q 'Local Kubernetes cluster is running' "$out"; then rc=0; break; fi
     if ! kill -0 "$pid" 2>/dev/null; then wait "$pid"; rc=$?; [ "$rc" -ne 0 ] || rc=exited; break; fi
@@ -190,6 +194,7 @@ run_upstream() {
   fact upstream stop_exit "$rc"
   fact upstream stop_seconds $(( $(date +%s) - started ))
   sed -n '/Cleaning up/,$p' "$out" | tail -n 40 | block upstream stop_output
+  kill -- "-$tail_job" 2>/dev/null
   settle_and_record upstream "$started"
   for f in "$W"/upstream/logs/kube-proxy.log; do [ -f "$f" ] && grep -E 'Using ipvs|proxier|IPVS|ipvs' "$f" | head -n 15 | block upstream kube_proxy_log; done
 }

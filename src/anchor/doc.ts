@@ -136,7 +136,7 @@ export function renderAnchorDoc(result: AnchorResult): string {
     '## What the run shows',
     '',
     `- Start-up: ${sentenceOnTime(ours, upstream)}`,
-    `- Proof: \`local-up up\` fails unless kube-proxy answers \`/proxyMode\` with the configured mode, and \`local-up assert\` then checks every Service port against the kernel's table. The script waits for the node and for CoreDNS but never asks kube-proxy anything (hack/local-up-cluster.sh at ${result.upstreamModule.replace(/^.*@/, '')}: \`start_kubeproxy\` starts it and moves on); in this run its kube-proxy answered ${code(upstream.proxyMode ?? '?')} and our assert on its table said: ${assertCell(upstream)}.`,
+    `- Proof: \`local-up up\` returns only after CoreDNS is available, the API server's and DNS's virtual servers are in the kernel, kube-proxy answered \`/proxyMode\` with the configured mode, and the whole IPVS table matched every Service port (the same check as \`local-up assert\`); any of these failing fails \`up\` (src/steps/up.ts, src/providers/local/ready.ts). The script waits for the node and for CoreDNS but never asks kube-proxy anything (hack/local-up-cluster.sh at ${result.upstreamModule.replace(/^.*@/, '')}: \`start_kubeproxy\` starts it and moves on); in this run its kube-proxy answered ${code(upstream.proxyMode ?? '?')} and our assert on its table said: ${assertCell(upstream)}.`,
     `- Stopping: ${sentenceOnLeftovers(ours, '`local-up down`')} ${sentenceOnLeftovers(upstream, 'Ctrl-C on the script')}`,
   ];
   if (upstream.leftovers !== null && upstream.leftovers.ipvsTable.length > 0) {
