@@ -14,7 +14,7 @@
 // the lab kernel) plus sudo (the script runs its kubelet and kube-proxy with it) and Go.
 // VM size: LAB_MEMORY_MB (default here 3072), LAB_CPUS (2), LAB_TIMEOUT (default here 3600 s).
 // Exit code: 0 when both sides were measured (whatever they showed), 1 otherwise.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { $ } from 'zx';
@@ -70,10 +70,14 @@ if (!existsSync(join(cfsslBin, 'cfssl')) || !existsSync(join(cfsslBin, 'cfssljso
 
 console.error(`=== compare-anchor: one lab VM (${env.LAB_MEMORY_MB} MiB, ${env.LAB_CPUS} CPUs, up to ${env.LAB_TIMEOUT}s): ours, then hack/local-up-cluster.sh`);
 const vmStarted = Date.now();
-const vm = $({ env, nothrow: true, verbose: false, quiet: true })`node ${cli} lab -- bash ${join(root, 'hack', 'lab-local', 'anchor-guest.sh')} ${root} ${kubeRoot} ${kubeBin} ${etcdBin} ${cfsslBin}`;
+// bash reads a script as it runs it: the VM runs a copy, so editing the checkout meanwhile cannot change the run.
+const guestDir = mkdtempSync(join(tmpdir(), 'kube-local-up-anchor-guest-'));
+for (const file of ['anchor-guest.sh', 'node.sh']) copyFileSync(join(root, 'hack', 'lab-local', file), join(guestDir, file));
+const vm = $({ env, nothrow: true, verbose: false, quiet: true })`node ${cli} lab -- bash ${join(guestDir, 'anchor-guest.sh')} ${root} ${kubeRoot} ${kubeBin} ${etcdBin} ${cfsslBin}`;
 vm.stderr.on('data', (chunk) => process.stderr.write(chunk));
 const result = await vm;
 const vmSeconds = Math.round((Date.now() - vmStarted) / 1000);
+rmSync(guestDir, { recursive: true, force: true });
 const raw = process.env.ANCHOR_RAW ?? join(tmpdir(), `kube-local-up-anchor-${new Date().toISOString().replace(/[:.]/g, '-')}.out`);
 writeFileSync(raw, result.stdout);
 console.error(`compare-anchor: the guest's output is in ${raw} (VM exit ${result.exitCode}, ${vmSeconds}s)`);

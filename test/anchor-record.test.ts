@@ -13,23 +13,35 @@ describe('readLeftovers', () => {
       [
         'process containerd-shim: 812 907 ',
         'process coredns: 955 ',
-        'ipvs: 2 virtual servers',
-        '  IP Virtual Server version 1.2.1 (size=4096)',
-        '  TCP  10.0.0.1:443 rr',
-        '  TCP  10.0.0.10:53 rr',
+        'ipvs (/proc/net/ip_vs):',
+        'TCP  0A000001:01BB rr',
+        '  -> C0A8320A:192B      Masq    1      0          0',
+        'UDP  0A00000A:0035 rr',
+        'ipvs (ipvsadm -Sn):',
+        '-A -t 10.0.0.1:443 -s rr',
+        '-a -t 10.0.0.1:443 -r 192.168.50.10:6443 -m -w 1',
+        '-A -u 10.0.0.10:53 -s rr',
         'ipset: KUBE-CLUSTER-IP KUBE-LOOP-BACK ',
-        'iptables-nft-save chains: KUBE-SERVICES KUBE-POSTROUTING ',
-        'link kube-ipvs0: 10.0.0.1/32 10.0.0.10/32 ',
+        'iptables-nft-save chains: KUBE-POSTROUTING KUBE-SERVICES ',
+        "iptables-nft-save: the kubelet's own chains (not kube-proxy's): KUBE-FIREWALL KUBE-KUBELET-CANARY ",
+        'link kube-ipvs0: kube-ipvs0       DOWN           10.0.0.1/32 10.0.0.10/32 ',
       ],
       1,
     );
     assert.equal(l.clean, false);
     assert.deepEqual(l.processes, [{ name: 'containerd-shim', count: 2 }, { name: 'coredns', count: 1 }]);
-    assert.equal(l.virtualServers, 2);
-    assert.deepEqual(l.ipvsTable, ['IP Virtual Server version 1.2.1 (size=4096)', 'TCP  10.0.0.1:443 rr', 'TCP  10.0.0.10:53 rr']);
+    assert.equal(l.virtualServers, 2, 'two virtual servers in /proc/net/ip_vs (the -> line is a real server)');
+    assert.deepEqual(l.ipvsTable, ['-A -t 10.0.0.1:443 -s rr', '-a -t 10.0.0.1:443 -r 192.168.50.10:6443 -m -w 1', '-A -u 10.0.0.10:53 -s rr']);
     assert.deepEqual(l.ipsets, ['KUBE-CLUSTER-IP', 'KUBE-LOOP-BACK']);
-    assert.deepEqual(l.chains, [{ tool: 'iptables-nft-save', names: ['KUBE-SERVICES', 'KUBE-POSTROUTING'] }]);
+    assert.deepEqual(l.chains, [{ tool: 'iptables-nft-save', names: ['KUBE-POSTROUTING', 'KUBE-SERVICES'] }]);
+    assert.deepEqual(l.kubeletChains, [{ tool: 'iptables-nft-save', names: ['KUBE-FIREWALL', 'KUBE-KUBELET-CANARY'] }]);
     assert.deepEqual(l.kubeIpvs0, ['10.0.0.1/32', '10.0.0.10/32']);
+  });
+
+  it("the kubelet's own chains alone are not leftovers", () => {
+    const l = readLeftovers(["iptables-nft-save: the kubelet's own chains (not kube-proxy's): KUBE-FIREWALL "], 0);
+    assert.equal(l.clean, true);
+    assert.deepEqual(l.kubeletChains, [{ tool: 'iptables-nft-save', names: ['KUBE-FIREWALL'] }]);
   });
 
   it('no lines and exit 0 is clean', () => {
@@ -125,10 +137,12 @@ const GUEST_OUTPUT = [
   '@@anchor upstream components_gone_seconds never',
   '@@anchor upstream leftovers_exit 1',
   '@@begin upstream leftovers',
-  'ipvs: 1 virtual servers',
-  '  TCP  10.0.0.1:443 rr',
+  'ipvs (/proc/net/ip_vs):',
+  'TCP  0A000001:01BB rr',
+  'ipvs (ipvsadm -Sn):',
+  '-A -t 10.0.0.1:443 -s rr',
   'ipset: KUBE-LOOP-BACK',
-  'link kube-ipvs0: 10.0.0.1/32',
+  'link kube-ipvs0: kube-ipvs0 DOWN 10.0.0.1/32',
   '@@end upstream leftovers',
   '@@begin upstream command_output',
   '@@anchor upstream not-a-fact inside a block',
@@ -179,7 +193,7 @@ describe('readAnchorOutput', () => {
     assert.match(doc, /`local-up down` left nothing of kube-proxy's in the kernel/);
     assert.match(doc, /Ctrl-C on the script left 1 IPVS virtual server\(s\), 1 ipset\(s\), the kube-ipvs0 interface\./);
     assert.match(doc, /\| left: kube-ipvs0 \| gone \| still there, 1 address\(es\) \|/);
-    assert.match(doc, /```\nTCP {2}10\.0\.0\.1:443 rr\n```/);
+    assert.match(doc, /```\n-A -t 10\.0\.0\.1:443 -s rr\n```/);
   });
 
   it('refuses a saved run without both sides', () => {

@@ -96,7 +96,7 @@ settle_and_record() {
     sleep 2
   done
   fact "$side" components_gone_seconds "$([ -z "$alive" ] && echo $(( $(date +%s) - started )) || echo never)"
-  leftovers >"$W/$side-leftovers.txt"
+  kernel_leftovers >"$W/$side-leftovers.txt"
   fact "$side" leftovers_exit $?
   block "$side" leftovers <"$W/$side-leftovers.txt"
   # Not kube-proxy's, recorded for completeness: the CNI bridge and config, pod sandboxes.

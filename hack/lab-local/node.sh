@@ -69,28 +69,28 @@ containerd_stop() {
   containerd_pid=
 }
 
-# What a cluster can leave, as the kernel's own tools show it. comm is at most 15
-# characters: containerd-shim-runc-v2 shows as containerd-shim.
-LEFTOVER_PROCESSES="etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy coredns agnhost pause containerd-shim"
-# Chains that are not a cluster's leftovers: the kubelet's and kube-proxy's canaries and
-# KUBE-FIREWALL, which the kubelet creates and keeps (they are empty of service rules).
-LEFTOVER_CHAIN_EXCEPTIONS='^:KUBE-(KUBELET-CANARY|FIREWALL|PROXY-CANARY)$'
-
-# leftovers: one line per kind of leftover ("process NAME: PIDS", "ipvs: N virtual
-# servers" with the table after it, "ipset: NAMES", "<save tool> chains: NAMES",
-# "link kube-ipvs0"); returns 1 when anything is left.
-leftovers() {
-  local left=0 name save chains count
-  for name in $LEFTOVER_PROCESSES; do
+# kernel_leftovers: what a stopped cluster must not leave, read with the kernel's own tools:
+# processes, IPVS virtual servers (/proc/net/ip_vs, ipvsadm), ipsets, kube-proxy's iptables
+# chains (both backends, both families, every table), kube-ipvs0. One header line per kind
+# ("process NAME: PIDS", "ipvs (/proc/net/ip_vs):" and "ipvs (ipvsadm -Sn):" each followed by
+# the table, "ipset: NAMES", "<save tool> chains: NAMES", "link kube-ipvs0: <ip -br addr>");
+# returns 1 when anything is left. The kubelet's own chains (KUBE-KUBELET-CANARY, KUBE-FIREWALL,
+# KUBE-IPTABLES-HINT: made by the kubelet, pkg/kubelet/kubelet_network_linux.go, and never
+# removed by it) are listed ("<save tool>: the kubelet's own chains ..."), not failed.
+kernel_leftovers() {
+  local left=0 name save chains kubelet_chains
+  for name in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy coredns agnhost pause containerd-shim; do  # comm is at most 15 characters: containerd-shim-runc-v2 shows as containerd-shim
     if pgrep -x "$name" >/dev/null; then echo "process $name: $(pgrep -x "$name" | tr '\n' ' ')"; left=1; fi
   done
-  count=$(grep -cE '^(TCP|UDP|SCTP|FWM)' /proc/net/ip_vs 2>/dev/null)
-  if [ "${count:-0}" -gt 0 ]; then echo "ipvs: $count virtual servers"; ipvsadm -Ln | sed 's/^/  /'; left=1; fi
+  if grep -qE '^(TCP|UDP|SCTP|FWM)' /proc/net/ip_vs 2>/dev/null; then echo "ipvs (/proc/net/ip_vs):"; grep -E '^(TCP|UDP|SCTP|FWM)' /proc/net/ip_vs; left=1; fi
+  if [ -n "$(ipvsadm -Sn 2>/dev/null)" ]; then echo "ipvs (ipvsadm -Sn):"; ipvsadm -Sn; left=1; fi
   if [ -n "$(ipset list -n 2>/dev/null)" ]; then echo "ipset: $(ipset list -n | tr '\n' ' ')"; left=1; fi
-  for save in iptables-nft-save iptables-legacy-save; do
-    chains=$($save 2>/dev/null | grep -oE '^:KUBE-[A-Z0-9-]+' | grep -vE "$LEFTOVER_CHAIN_EXCEPTIONS" | tr '\n' ' ')
+  for save in iptables-nft-save iptables-legacy-save ip6tables-nft-save ip6tables-legacy-save; do
+    chains=$($save 2>/dev/null | grep -oE '^:KUBE-[A-Z0-9-]+' | grep -vE '^:KUBE-(KUBELET-CANARY|FIREWALL|IPTABLES-HINT)$' | sort -u | tr '\n' ' ')
+    kubelet_chains=$($save 2>/dev/null | grep -oE '^:KUBE-(KUBELET-CANARY|FIREWALL|IPTABLES-HINT)$' | sort -u | tr '\n' ' ')
     if [ -n "$chains" ]; then echo "$save chains: $chains"; left=1; fi
+    if [ -n "$kubelet_chains" ]; then echo "$save: the kubelet's own chains (not kube-proxy's): $kubelet_chains"; fi
   done
-  if ip link show kube-ipvs0 >/dev/null 2>&1; then echo "link kube-ipvs0: $(ip -o addr show dev kube-ipvs0 | awk '{print $4}' | tr '\n' ' ')"; left=1; fi
+  if ip link show kube-ipvs0 >/dev/null 2>&1; then echo "link kube-ipvs0: $(ip -br addr show kube-ipvs0)"; left=1; fi
   return "$left"
 }

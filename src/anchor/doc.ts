@@ -55,6 +55,12 @@ function leftoverCells(l: Leftovers | null): { vs: string; ipsets: string; chain
   };
 }
 
+function kubeletCell(l: Leftovers | null): string {
+  if (l === null) return 'not checked';
+  const names = [...new Set(l.kubeletChains.flatMap((c) => c.names))].sort();
+  return names.length === 0 ? 'none' : names.map(code).join(', ');
+}
+
 function sentenceOnTime(ours: SideRecord, upstream: SideRecord): string {
   if (ours.readySeconds === null || upstream.readySeconds === null) return 'One side never had a Ready node, so their start-up times cannot be compared.';
   const diff = ours.readySeconds - upstream.readySeconds;
@@ -108,7 +114,8 @@ export function renderAnchorDoc(result: AnchorResult): string {
     ['component processes gone', ours.componentsGoneSeconds === null ? 'NOT within the wait' : `after ${ours.componentsGoneSeconds} s`, upstream.componentsGoneSeconds === null ? 'NOT within the wait' : `after ${upstream.componentsGoneSeconds} s`],
     ['left: IPVS virtual servers', lo.vs, lu.vs],
     ['left: ipsets', lo.ipsets, lu.ipsets],
-    ['left: KUBE-* iptables chains', lo.chains, lu.chains],
+    ["left: kube-proxy's KUBE-* chains (iptables, ip6tables; nft and legacy)", lo.chains, lu.chains],
+    ["the kubelet's own chains (it never removes them; not counted)", kubeletCell(ours.leftovers), kubeletCell(upstream.leftovers)],
     ['left: kube-ipvs0', lo.link, lu.link],
     ['left: processes (cluster and pods)', lo.processes, lu.processes],
     ['left, not kube-proxy\'s: cni0 bridge / CNI config / containers in containerd', `${ours.cni0 ? 'cni0' : 'no cni0'} / ${none(ours.cniConfig)} / ${ours.containers ?? '?'}`, `${upstream.cni0 ? 'cni0' : 'no cni0'} / ${none(upstream.cniConfig)} / ${upstream.containers ?? '?'}`],
@@ -126,7 +133,7 @@ export function renderAnchorDoc(result: AnchorResult): string {
     'How each number was taken, the same way for both (hack/lab-local/anchor-guest.sh):',
     "- *start to node Ready*: from starting the command to the `lastTransitionTime` of the node's Ready condition, as the kubelet wrote it (nothing polls the cluster meanwhile);",
     "- *start to \"cluster usable\"*: until `local-up up --detach` returned, or until the script printed \"Local Kubernetes cluster is running\" (it then stays in the foreground);",
-    "- *left*: after the stop and a wait for the component processes, the kernel's own tools: `/proc/net/ip_vs` and `ipvsadm -Ln`, `ipset list -n`, `iptables-nft-save` and `iptables-legacy-save` (the kubelet's KUBE-FIREWALL and the canary chains not counted), `ip link`, `pgrep`.",
+    "- *left*: after the stop and a wait for the component processes, the kernel's own tools: `/proc/net/ip_vs` and `ipvsadm -Sn`, `ipset list -n`, `iptables-save` and `ip6tables-save` of both backends (nft and legacy; the kubelet's own chains are listed apart), `ip -br addr show kube-ipvs0`, `pgrep` (hack/lab-local/node.sh, shared with `npm run e2e:lab`).",
     'Between the two runs whatever the first left was recorded, then removed, so the script started on the same clean node.',
     '',
     '| | kube-local-up (local provider) | hack/local-up-cluster.sh |',
@@ -140,7 +147,7 @@ export function renderAnchorDoc(result: AnchorResult): string {
     `- Stopping: ${sentenceOnLeftovers(ours, '`local-up down`')} ${sentenceOnLeftovers(upstream, 'Ctrl-C on the script')}`,
   ];
   if (upstream.leftovers !== null && upstream.leftovers.ipvsTable.length > 0) {
-    lines.push('', '## The IPVS table the script left behind (`ipvsadm -Ln` after Ctrl-C)', '', ...fence(upstream.leftovers.ipvsTable));
+    lines.push('', '## The IPVS table the script left behind (`ipvsadm -Sn` after Ctrl-C)', '', ...fence(upstream.leftovers.ipvsTable));
   }
   if (upstream.leftovers !== null && (upstream.leftovers.ipsets.length > 0 || upstream.leftovers.chains.length > 0)) {
     lines.push('', '## ipsets and chains the script left behind', '');

@@ -11,10 +11,13 @@ export interface Leftovers {
   readonly clean: boolean;
   readonly processes: readonly { readonly name: string; readonly count: number }[];
   readonly virtualServers: number;
-  /** `ipvsadm -Ln` lines of the virtual servers left (empty when none). */
+  /** `ipvsadm -Sn` lines of what is left (empty when none). */
   readonly ipvsTable: readonly string[];
   readonly ipsets: readonly string[];
+  /** kube-proxy's chains (any KUBE-* chain but the kubelet's), per save tool. */
   readonly chains: readonly { readonly tool: string; readonly names: readonly string[] }[];
+  /** The kubelet's own chains, which it never removes: listed, not leftovers. */
+  readonly kubeletChains: readonly { readonly tool: string; readonly names: readonly string[] }[];
   /** kube-ipvs0's addresses when the interface is left, else null. */
   readonly kubeIpvs0: readonly string[] | null;
 }
@@ -88,26 +91,42 @@ function numberOrNull(text: string | undefined): number | null {
 
 const words = (text: string | undefined): string[] => (text ?? '').split(/\s+/).filter((w) => w !== '');
 
-/** node.sh's leftover lines into their kinds. */
+/** node.sh's kernel_leftovers lines into their kinds. */
 export function readLeftovers(lines: readonly string[], exitCode: number | null): Leftovers {
   const processes: { name: string; count: number }[] = [];
   const chains: { tool: string; names: string[] }[] = [];
+  const kubeletChains: { tool: string; names: string[] }[] = [];
+  const procTable: string[] = [];
   const ipvsTable: string[] = [];
-  let virtualServers = 0;
+  let section: 'proc' | 'save' | null = null;
   let ipsets: string[] = [];
   let kubeIpvs0: string[] | null = null;
   for (const line of lines) {
-    let m: RegExpMatchArray | null;
-    if ((m = /^process (\S+): (.*)$/.exec(line)) !== null) processes.push({ name: m[1] ?? '', count: words(m[2]).length });
-    else if ((m = /^ipvs: (\d+) virtual servers?$/.exec(line)) !== null) virtualServers = Number(m[1]);
-    else if (line.startsWith('  ')) ipvsTable.push(line.slice(2));
-    else if ((m = /^ipset: (.*)$/.exec(line)) !== null) ipsets = words(m[1]);
-    else if ((m = /^(\S+) chains: (.*)$/.exec(line)) !== null) chains.push({ tool: m[1] ?? '', names: words(m[2]) });
-    else if ((m = /^link kube-ipvs0:?(.*)$/.exec(line)) !== null) kubeIpvs0 = words(m[1]);
+    if (line === 'ipvs (/proc/net/ip_vs):' || line === 'ipvs (ipvsadm -Sn):') {
+      section = line.includes('proc') ? 'proc' : 'save';
+      continue;
+    }
+    const process = /^process (\S+): (.*)$/.exec(line);
+    const ipset = /^ipset: (.*)$/.exec(line);
+    const chain = /^(\S+) chains: (.*)$/.exec(line);
+    const kubelet = /^(\S+): the kubelet's own chains \(not kube-proxy's\): (.*)$/.exec(line);
+    // `ip -br addr show kube-ipvs0`: name, state, then the addresses.
+    const link = /^link kube-ipvs0:?(.*)$/.exec(line);
+    if (process === null && ipset === null && chain === null && kubelet === null && link === null) {
+      if (line.trim() !== '') (section === 'proc' ? procTable : section === 'save' ? ipvsTable : []).push(line);
+      continue;
+    }
+    section = null;
+    if (process !== null) processes.push({ name: process[1] ?? '', count: words(process[2]).length });
+    if (ipset !== null) ipsets = words(ipset[1]);
+    if (chain !== null) chains.push({ tool: chain[1] ?? '', names: words(chain[2]) });
+    if (kubelet !== null) kubeletChains.push({ tool: kubelet[1] ?? '', names: words(kubelet[2]) });
+    if (link !== null) kubeIpvs0 = words(link[1]).filter((w) => w.includes('/'));
   }
-  const clean = processes.length === 0 && virtualServers === 0 && ipsets.length === 0 && chains.length === 0 && kubeIpvs0 === null;
+  const virtualServers = procTable.filter((l) => /^(TCP|UDP|SCTP|FWM)\b/.test(l)).length;
+  const clean = processes.length === 0 && virtualServers === 0 && ipvsTable.length === 0 && ipsets.length === 0 && chains.length === 0 && kubeIpvs0 === null;
   if (exitCode !== null && (exitCode === 0) !== clean) throw new Error(`the leftover check exited ${exitCode} but its lines say ${clean ? 'nothing' : 'something'} is left`);
-  return { clean, processes, virtualServers, ipvsTable: virtualServers > 0 ? ipvsTable : [], ipsets, chains, kubeIpvs0 };
+  return { clean, processes, virtualServers, ipvsTable, ipsets, chains, kubeletChains, kubeIpvs0 };
 }
 
 interface LiveAssertJson {

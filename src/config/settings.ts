@@ -156,6 +156,11 @@ export function settingSpecs(env: DefaultContext['env']) {
       description: 'seconds up waits for kube-proxy on every node and for cluster DNS before it gives up',
       parse: p.integer(1, 86400),
     }),
+    kubectlTimeout: setting<number>({
+      env: 'KUBECTL_TIMEOUT', flag: 'kubectl-timeout', group: 'cluster', default: '30',
+      description: 'seconds one kubectl call (get, apply, logs, exec, delete) may take before it counts as failed; raise it on a slow or emulated machine',
+      parse: p.integer(1, 3600),
+    }),
     scheduler: setting<IpvsScheduler>({
       env: 'IPVS_SCHEDULER', flag: 'scheduler', group: 'ipvs', default: 'rr',
       description: 'IPVS scheduler kube-proxy programs (its kernel module ip_vs_<name> must exist)',

@@ -9,8 +9,6 @@ import { describeFailure, tail } from '../exec/runner.js';
 import { findExecutable } from '../exec/which.js';
 import { canonicalAddress, ipFamilyOf } from './ip.js';
 
-/** Reads (get, logs) of a small cluster. */
-export const KUBECTL_TIMEOUT_MS = 30_000;
 /** `kubectl wait` gets its own --timeout; this is the margin on top of it. */
 const KUBECTL_WAIT_MARGIN_MS = 15_000;
 
@@ -31,6 +29,8 @@ export interface KubectlOptions {
   readonly path: string;
   /** Always passed as --kubeconfig. */
   readonly kubeconfig: string;
+  /** The deadline of one call that names none itself (KUBECTL_TIMEOUT, in ms). */
+  readonly timeoutMs: number;
   readonly signal?: AbortSignal;
   /** Each command line and its failures, for the run log. */
   readonly log?: (line: string) => void;
@@ -51,7 +51,7 @@ export class Kubectl {
   async run(args: readonly string[], options: KubectlRunOptions = {}): Promise<RunResult> {
     const signal = options.signal ?? this.options.signal;
     const result = await this.options.runner.run(this.options.path, ['--kubeconfig', this.options.kubeconfig, ...args], {
-      timeoutMs: options.timeoutMs ?? KUBECTL_TIMEOUT_MS,
+      timeoutMs: options.timeoutMs ?? this.options.timeoutMs,
       ...(options.input === undefined ? {} : { input: options.input }),
       ...(signal === undefined ? {} : { signal }),
     });
@@ -63,7 +63,7 @@ export class Kubectl {
   /** Runs kubectl and returns stdout, or throws with kubectl's stderr. */
   async text(args: readonly string[], what: string, options: KubectlRunOptions = {}): Promise<string> {
     const result = await this.run(args, options);
-    if (result.exitCode !== 0) throw this.failure(result, what, options.timeoutMs ?? KUBECTL_TIMEOUT_MS);
+    if (result.exitCode !== 0) throw this.failure(result, what, options.timeoutMs ?? this.options.timeoutMs);
     return result.stdout;
   }
 
@@ -71,7 +71,7 @@ export class Kubectl {
   async getJson(args: readonly string[], what: string): Promise<unknown | null> {
     const result = await this.run(['get', ...args, '-o', 'json']);
     if (isNotFound(result)) return null;
-    if (result.exitCode !== 0) throw this.failure(result, what, KUBECTL_TIMEOUT_MS);
+    if (result.exitCode !== 0) throw this.failure(result, what, this.options.timeoutMs);
     try {
       return JSON.parse(result.stdout) as unknown;
     } catch (error) {
@@ -101,9 +101,11 @@ export class Kubectl {
     const unreachable = /connection refused|no such host|Unable to connect|i\/o timeout|dial tcp|the server could not find|couldn't get current server API/i.test(result.stderr);
     return new LocalUpError(ExitCode.unavailable, `${what} failed: ${describeFailure(result, timeoutMs)}`, {
       details: tail(result.stderr || result.stdout, 10),
-      hint: unreachable
-        ? `the API server in ${this.options.kubeconfig} does not answer; is the cluster running? (local-up status)`
-        : `run the command yourself to see more: ${result.command}`,
+      hint: result.timedOut
+        ? `kubectl took longer than ${Math.round(timeoutMs / 1000)}s; on a slow or emulated machine raise KUBECTL_TIMEOUT (seconds), or run the command yourself: ${result.command}`
+        : unreachable
+          ? `the API server in ${this.options.kubeconfig} does not answer; is the cluster running? (local-up status)`
+          : `run the command yourself to see more: ${result.command}`,
     });
   }
 }

@@ -63,7 +63,7 @@ export async function runSmoke(io: Io, resolved: ResolvedSettings, options: Smok
   const mode = fromState && state !== null && resolved.sources.proxyMode.source === 'default' ? state.proxyMode : s.proxyMode;
 
   const log = openRunLog(s.logDir, 'smoke');
-  const kubectl = kubectlForState(io, kubeconfig, log);
+  const kubectl = kubectlForState(io, s, kubeconfig, log);
   const namespace = smokeNamespaceName();
   log.write(`local-up smoke: namespace ${namespace}, kubeconfig ${kubeconfig}, mode ${mode}, scheduler ${s.scheduler}, image ${s.smokeImage}`);
   const progress = (line: string) => {

@@ -67,13 +67,15 @@ export function initialState(settings: Settings, details: Readonly<Record<string
   };
 }
 
-export function kubectlForState(io: Io, kubeconfig: string, log?: RunLog, signal?: AbortSignal): Kubectl {
+/** kubectl for a cluster's kubeconfig, each call bounded by KUBECTL_TIMEOUT. */
+export function kubectlForState(io: Io, settings: Pick<Settings, 'kubectlTimeout'>, kubeconfig: string, log?: RunLog, signal?: AbortSignal): Kubectl {
   const found = findKubectl(io.env);
   if (found.path === null) throw kubectlMissing();
   return new Kubectl({
     runner: io.runner,
     path: found.path,
     kubeconfig,
+    timeoutMs: settings.kubectlTimeout * 1000,
     signal: signal ?? io.signal,
     ...(log === undefined ? {} : { log: (line: string) => log.write(`kubectl: ${line}`) }),
   });

@@ -32,7 +32,7 @@ export async function runStatus(io: Io, resolved: ResolvedSettings, options: { j
     problems.push(`the ${state.provider} cluster "${state.clusterName}" recorded in the state file no longer exists (clean up with: local-up down)`);
   } else {
     try {
-      const kubectl = kubectlForState(io, state.kubeconfig);
+      const kubectl = kubectlForState(io, s, state.kubeconfig);
       readyByNode = new Map((await kubectl.nodes()).map((n) => [n.name, n.ready]));
       const nodes = await provider.nodes(ctx, state);
       modes = await proveProxyMode(provider, ctx, state, nodes, state.proxyMode);

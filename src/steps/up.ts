@@ -171,7 +171,7 @@ export async function runUp(io: Io, resolved: ResolvedSettings, options: UpOptio
     },
     assert: {
       run: async (r, progress) => {
-        const kubectl = kubectlForState(io, requireState(r).kubeconfig, log);
+        const kubectl = kubectlForState(io, s, requireState(r).kubeconfig, log);
         r.checks = await assertNodes(kubectl, r.nodes, assertOptionsOf(s), (node) => progress(`reading ${node}`));
         for (const c of r.checks) {
           log.write(formatIpvsReport(c));

@@ -52,7 +52,7 @@ export async function runLive(io: Io, commandLine: ParsedCommandLine, resolved: 
   if (hostMode === undefined && !allNodes && state === null) {
     throw usageError(`kube-local-up has no record of a cluster named "${s.clusterName}", so it does not know how to reach its nodes`, 'for a cluster kube-local-up did not create use --all-nodes (a helper pod per node) or --host local (this machine is the node)');
   }
-  const kubectl = kubectlForState(io, kubeconfig);
+  const kubectl = kubectlForState(io, s, kubeconfig);
   if (leftovers !== null && s.proxyMode !== 'ipvs') return leftovers.assertClusterLeftovers(io, values, resolved, kubectl, state, s.proxyMode, allNodes);
   const cluster = readClusterJson(await kubectl.clusterJson(), 'kubectl get services,endpointslices -A -o json');
   const options = { ...assertOptionsOf(s), families: families as readonly IpFamily[] };

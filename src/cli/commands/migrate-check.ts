@@ -89,7 +89,7 @@ testcase per subject, failed when it has a blocker or a change.`,
       throw usageError(`kube-local-up has no record of a cluster named "${s.clusterName}", so it does not know how to reach its nodes`, 'for a cluster kube-local-up did not create use --all-nodes (a helper pod per node) or --host local (this machine is the node)');
     }
 
-    const kubectl = kubectlForState(io, kubeconfig);
+    const kubectl = kubectlForState(io, s, kubeconfig);
     const cluster = readClusterJson(await kubectl.clusterJson(), 'kubectl get services,endpointslices -A -o json');
     const kubeNodes = await kubectl.nodes();
     const config = await readProxyConfig(kubectl, state);

@@ -68,7 +68,7 @@ const kindConfigPath = (ctx: Pick<ProviderContext, 'clusterDir'>): string => joi
 function kubectlFor(ctx: ProviderContext, kubeconfig: string): Kubectl {
   const found = findKubectl(ctx.env);
   if (found.path === null) throw kubectlMissing();
-  return new Kubectl({ runner: ctx.runner, path: found.path, kubeconfig, signal: ctx.signal, log: (line) => ctx.log.write(`kubectl: ${line}`) });
+  return new Kubectl({ runner: ctx.runner, path: found.path, kubeconfig, timeoutMs: ctx.settings.kubectlTimeout * 1000, signal: ctx.signal, log: (line) => ctx.log.write(`kubectl: ${line}`) });
 }
 
 /** kind as located now; throws with the install hint when missing. */

@@ -153,7 +153,7 @@ export function launchArgv(component: Pick<ComponentPlan, 'argv' | 'root'>, uid:
 export function kubectlAt(ctx: ProviderContext, kubeconfig: string, signal?: AbortSignal): Kubectl {
   const found = findKubectl(ctx.env);
   if (found.path === null) throw kubectlMissing();
-  return new Kubectl({ runner: ctx.runner, path: found.path, kubeconfig, signal: signal ?? ctx.signal, log: (line) => ctx.log.write(`kubectl: ${line}`) });
+  return new Kubectl({ runner: ctx.runner, path: found.path, kubeconfig, timeoutMs: ctx.settings.kubectlTimeout * 1000, signal: signal ?? ctx.signal, log: (line) => ctx.log.write(`kubectl: ${line}`) });
 }
 
 /** Locates the binaries and reads their versions (once per run). */
