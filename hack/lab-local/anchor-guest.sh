@@ -34,9 +34,15 @@ SIDES=${ANCHOR_SIDES:-ours upstream}
 # Seconds: the whole start-up of one side, and how long stopped processes get to go.
 READY_BUDGET=${ANCHOR_READY_BUDGET:-1500}
 STOP_BUDGET=${ANCHOR_STOP_BUDGET:-180}
+UPSTREAM_API_TRIES=${ANCHOR_API_TRIES:-900}
 PROXY_MODE_URL=http://127.0.0.1:10249/proxyMode
 # The processes of a cluster's control plane and node (pods are node.sh's leftovers).
-COMPONENTS="etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy"
+COMPONENTS=$CLUSTER_PROCESSES
+# Epoch seconds (guest clock) after which no side waits any longer for its start-up: the caller's
+# time budget for the whole run (default: none beyond READY_BUDGET).
+DEADLINE=${ANCHOR_DEADLINE:-0}
+# over_budget STARTED: the side's own budget or the run's deadline has passed.
+over_budget() { local now; now=$(date +%s); [ $(( now - $1 )) -ge "$READY_BUDGET" ] || { [ "$DEADLINE" -gt 0 ] && [ "$now" -ge "$DEADLINE" ]; }; }
 
 log() { echo "anchor: $(date +%T) $*" >&2; }
 fact() { echo "@@anchor $1 $2 ${*:3}"; }
@@ -54,7 +60,10 @@ fact node memory_mib "$(( $(awk '/^MemTotal/{print $2}' /proc/meminfo) / 1024 ))
 
 export CNI_BIN_DIR=${CNI_BIN_DIR:-/usr/lib/cni}
 export PATH="$KUBE_BIN:$ETCD_BIN:$CFSSL_BIN:$PATH"
-"${LOCAL_UP[@]}" tools images --import >&2 || { log "tools images --import failed"; exit 1; }
+# One kubectl call (ours and assert) can take longer than the default 30 s under emulation.
+export KUBECTL_TIMEOUT="${KUBECTL_TIMEOUT:-180}"
+# Neither side runs agnhost (the smoke suite's image): the two images a cluster needs.
+"${LOCAL_UP[@]}" tools images --import --only pause,coredns >&2 || { log "tools images --import failed"; exit 1; }
 fact node images "$(ctr --address "$CONTAINERD_SOCK" -n k8s.io images ls -q | grep -v '^sha256:' | tr '\n' ' ')"
 fact node kubernetes "$("$KUBE_BIN/kube-apiserver" --version | awk '{print $2}')"
 fact node etcd "$("$ETCD_BIN/etcd" --version | awk 'NR==1{print $3}')"
@@ -78,7 +87,6 @@ ready_facts() {
   fact "$side" proxy_mode "${mode:-none}"
   fact "$side" virtual_servers "$(grep -cE '^(TCP|UDP|SCTP|FWM)' /proc/net/ip_vs)"
   ipvsadm -Ln | block "$side" ipvsadm
-  kubectl --kubeconfig "$kubeconfig" get services,endpointslices -A -o wide 2>&1 | block "$side" services
   "${LOCAL_UP[@]}" assert --host local --kubeconfig "$kubeconfig" --node-name "$node" --json >"$W/$side-assert.json" 2>"$W/$side-assert.err"
   fact "$side" assert_exit $?
   block "$side" assert_json <"$W/$side-assert.json"
@@ -127,10 +135,18 @@ scrub() {
 }
 
 run_ours() {
-  local started rc
+  local started rc budget=$READY_BUDGET
+  # With a deadline for the run, the first side gets at most half of what is left (minus its stop),
+  # so that the second is not cut short by the first's slowness.
+  if [ "$DEADLINE" -gt 0 ] && [ "$(echo "$SIDES" | wc -w)" -gt 1 ]; then
+    budget=$(( (DEADLINE - $(date +%s)) / 2 - 180 ))
+    [ "$budget" -lt "$READY_BUDGET" ] || budget=$READY_BUDGET
+    [ "$budget" -gt 60 ] || budget=60
+  fi
+  fact ours ready_budget "$budget"
   export CLUSTER_PROVIDER=local KUBE_PROXY_MODE=ipvs KUBE_BIN_DIR="$KUBE_BIN"
   export STATE_DIR="$W/ours/state" LOG_DIR="$W/ours/logs" KUBECONFIG_OUT="$W/ours/kubeconfig"
-  export HOSTNAME_OVERRIDE=lab READY_TIMEOUT="$READY_BUDGET"
+  export HOSTNAME_OVERRIDE=lab READY_TIMEOUT="$budget"
   mkdir -p "$LOG_DIR"
   log "ours: local-up up --detach"
   started=$(date +%s)
@@ -167,7 +183,11 @@ run_upstream() {
   log "upstream: hack/local-up-cluster.sh -o $KUBE_BIN (KUBE_PROXY_MODE=ipvs)"
   started=$(date +%s)
   fact upstream started "$started"
-  KUBE_PROXY_MODE=ipvs CONTAINER_RUNTIME_ENDPOINT="unix://$CONTAINERD_SOCK" LOG_DIR="$W/upstream/logs" \
+  fact upstream ready_budget $(( DEADLINE > 0 && DEADLINE - started < READY_BUDGET ? DEADLINE - started : READY_BUDGET ))
+  # Its one start-up knob with a deadline: the API server's /healthz gets WAIT_FOR_URL_API_SERVER
+  # tries (default 60, about a minute); under emulation it needs far more, as ours gets READY_TIMEOUT.
+  fact upstream wait_for_url_api_server "$UPSTREAM_API_TRIES"
+  WAIT_FOR_URL_API_SERVER=$UPSTREAM_API_TRIES KUBE_PROXY_MODE=ipvs CONTAINER_RUNTIME_ENDPOINT="unix://$CONTAINERD_SOCK" LOG_DIR="$W/upstream/logs" \
     bash "$KUBE_ROOT/hack/local-up-cluster.sh" -o "$KUBE_BIN" >"$out" 2>&1 </dev/null &
   pid=$!
   fact upstream pid "$pid"
@@ -177,7 +197,7 @@ run_upstream() {
   while :; do
     if grep -q 'Local Kubernetes cluster is running' "$out"; then rc=0; break; fi
     if ! kill -0 "$pid" 2>/dev/null; then wait "$pid"; rc=$?; [ "$rc" -ne 0 ] || rc=exited; break; fi
-    if [ $(( $(date +%s) - started )) -ge "$READY_BUDGET" ]; then rc=timeout; break; fi
+    if over_budget "$started"; then rc=timeout; break; fi
     sleep 2
   done
   fact upstream command_exit "$rc"

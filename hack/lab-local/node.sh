@@ -14,6 +14,9 @@ CONTAINERD_TIMEOUT=${E2E_CONTAINERD_TIMEOUT:-120}
 # cannot use an overlay as its upper layer).
 node_setup() {
   mkdir -p "$W/logs"
+  # The lab's /dev has no /dev/fd (udev makes it on a real machine): bash's process
+  # substitution, <(...) and >(...), needs it.
+  [ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
   ip link set lo up
   ip link add lab0 type dummy
   ip addr add "$NODE_IP/24" dev lab0
@@ -69,6 +72,9 @@ containerd_stop() {
   containerd_pid=
 }
 
+# The cluster's own processes, as pgrep -x sees them (comm: 15 characters at most).
+CLUSTER_PROCESSES="etcd kube-apiserver kube-controller kube-scheduler kubelet kube-proxy"
+
 # kernel_leftovers: what a stopped cluster must not leave, read with the kernel's own tools:
 # processes, IPVS virtual servers (/proc/net/ip_vs, ipvsadm), ipsets, kube-proxy's iptables
 # chains (both backends, both families, every table), kube-ipvs0. One header line per kind
@@ -79,7 +85,9 @@ containerd_stop() {
 # removed by it) are listed ("<save tool>: the kubelet's own chains ..."), not failed.
 kernel_leftovers() {
   local left=0 name save chains kubelet_chains
-  for name in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy coredns agnhost pause containerd-shim; do  # comm is at most 15 characters: containerd-shim-runc-v2 shows as containerd-shim
+  # pgrep -x matches comm, at most 15 characters: kube-controller-manager shows as kube-controller,
+  # containerd-shim-runc-v2 as containerd-shim (a longer name never matches).
+  for name in $CLUSTER_PROCESSES coredns agnhost pause containerd-shim; do
     if pgrep -x "$name" >/dev/null; then echo "process $name: $(pgrep -x "$name" | tr '\n' ' ')"; left=1; fi
   done
   if grep -qE '^(TCP|UDP|SCTP|FWM)' /proc/net/ip_vs 2>/dev/null; then echo "ipvs (/proc/net/ip_vs):"; grep -E '^(TCP|UDP|SCTP|FWM)' /proc/net/ip_vs; left=1; fi

@@ -55,6 +55,11 @@ function leftoverCells(l: Leftovers | null): { vs: string; ipsets: string; chain
   };
 }
 
+function budgetCell(side: SideRecord, what: string): string {
+  const budget = side.readyBudget === null ? 'no limit recorded' : `${what} ${side.readyBudget} s`;
+  return side.apiServerTries === null ? budget : `${budget}; \`WAIT_FOR_URL_API_SERVER=${side.apiServerTries}\` (its default, 60 tries of about a second, is too short under emulation)`;
+}
+
 function kubeletCell(l: Leftovers | null): string {
   if (l === null) return 'not checked';
   const names = [...new Set(l.kubeletChains.flatMap((c) => c.names))].sort();
@@ -104,6 +109,7 @@ export function renderAnchorDoc(result: AnchorResult): string {
     ['started with', '`local-up up --detach`', `\`hack/local-up-cluster.sh -o <bin>\` from ${code(result.upstreamModule)}`],
     ['node name', code(ours.nodeName ?? '?'), code(upstream.nodeName ?? '?')],
     ['command result', ours.commandExit === '0' ? 'exit 0' : `failed (${ours.commandExit ?? '?'})`, upstream.commandExit === '0' ? '"Local Kubernetes cluster is running"' : `failed (${upstream.commandExit ?? '?'})`],
+    ['time it was given to start', budgetCell(ours, 'READY_TIMEOUT'), budgetCell(upstream, 'waited for')],
     ['start to node Ready', seconds(ours.readySeconds), seconds(upstream.readySeconds)],
     ['start to "cluster usable" (command returned / script said running)', seconds(ours.commandSeconds), seconds(upstream.commandSeconds)],
     ["kube-proxy's /proxyMode (127.0.0.1:10249)", code(ours.proxyMode ?? '?'), code(upstream.proxyMode ?? '?')],

@@ -46,6 +46,10 @@ export interface SideRecord {
   readonly commandSeconds: number | null;
   /** From the start of the command until the node's Ready condition turned True. */
   readonly readySeconds: number | null;
+  /** How long the side was given to start (ours: READY_TIMEOUT; upstream: how long it was waited for). */
+  readonly readyBudget: number | null;
+  /** upstream only: the WAIT_FOR_URL_API_SERVER it ran with (null: its default). */
+  readonly apiServerTries: number | null;
   /** What kube-proxy's /proxyMode answered ("none" when it did not). */
   readonly proxyMode: string | null;
   readonly virtualServers: number | null;
@@ -204,6 +208,8 @@ export function readAnchorOutput(stdout: string): AnchorRecord {
       commandExit: f(side, 'command_exit') ?? null,
       commandSeconds: numberOrNull(f(side, 'command_seconds')),
       readySeconds: numberOrNull(f(side, 'ready_seconds')),
+      readyBudget: numberOrNull(f(side, 'ready_budget')),
+      apiServerTries: numberOrNull(f(side, 'wait_for_url_api_server')),
       proxyMode: f(side, 'proxy_mode') ?? null,
       virtualServers: numberOrNull(f(side, 'virtual_servers')),
       assert: assertExit === undefined ? null : readAssertOutcome(b(side, 'assert_json').join('\n'), numberOrNull(assertExit), b(side, 'assert_stderr')),
