@@ -158,7 +158,7 @@ run_ours() {
   fact ours command_seconds $(( $(date +%s) - started ))
   tail -n 40 "$W/ours-up.err" | block ours command_stderr
   fact ours node_name lab
-  if [ "$rc" -eq 0 ]; then ready_facts ours "$KUBECONFIG_OUT" lab "$started"; else failed=1; fi
+  if [ "$rc" -eq 0 ]; then ready_facts ours "$KUBECONFIG_OUT" lab "$started"; else failed=1; tail -n 30 "$LOG_DIR/kubelet.log" 2>/dev/null | block ours kubelet_log; fi
   log "ours: local-up down"
   started=$(date +%s)
   "${LOCAL_UP[@]}" down >"$W/ours-down.out" 2> >(tee "$W/ours-down.err" | sed 's/^/ours| /' >&2)
@@ -203,7 +203,9 @@ run_upstream() {
   fact upstream command_exit "$rc"
   fact upstream command_seconds $(( $(date +%s) - started ))
   grep -v '^$' "$out" | tail -n 60 | block upstream command_output
-  if [ "$rc" = 0 ]; then ready_facts upstream "$kubeconfig" "$node" "$started"; else failed=1; fi
+  # Also after a timeout: how far it got (a Ready node, kube-proxy) is worth recording.
+  if [ -f "$kubeconfig" ]; then ready_facts upstream "$kubeconfig" "$node" "$started"; fi
+  [ "$rc" = 0 ] || { failed=1; tail -n 30 "$W/upstream/logs/kubelet.log" 2>/dev/null | block upstream kubelet_log; }
   # Stop it as its user does: Ctrl-C, that is SIGINT to the script's (foreground) process group.
   log "upstream: Ctrl-C (SIGINT to process group $pid)"
   started=$(date +%s)
