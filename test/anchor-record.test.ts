@@ -2,10 +2,13 @@
 // what hack/lab-local/anchor-guest.sh prints, read into facts per side, and the sentences
 // the document draws from them.
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { AnchorResult } from '../src/anchor/doc.js';
 import { readAnchorResult, renderAnchorDoc } from '../src/anchor/doc.js';
 import { readAnchorOutput, readAssertOutcome, readLeftovers } from '../src/anchor/record.js';
+import { ROOT } from './helpers/cli.js';
 
 describe('readLeftovers', () => {
   it('reads each kind of leftover line node.sh prints', () => {
@@ -199,5 +202,19 @@ describe('readAnchorOutput', () => {
   it('refuses a saved run without both sides', () => {
     const half = { schema: 1, date: '2026-12-02', lab: { memoryMb: 1, cpus: 1, accel: 'tcg', vmSeconds: 1 }, upstreamModule: 'm', cfssl: 'c', record: { node: record.node, sides: { ours: record.sides.ours } } };
     assert.throws(() => readAnchorResult(JSON.stringify(half), 'x.json'), /x\.json: the record must hold both sides/);
+  });
+});
+
+describe('docs/compared-with-local-up-cluster.md', () => {
+  // The saved run and its document travel together: neither without the other, and the
+  // document is exactly what the renderer makes of the JSON (node hack/gen-anchor-doc.mjs).
+  const json = join(ROOT, 'docs', 'compared-with-local-up-cluster.json');
+  const doc = join(ROOT, 'docs', 'compared-with-local-up-cluster.md');
+
+  it('agrees with its saved run: both absent, or the document is exactly the rendering of the JSON', () => {
+    assert.equal(existsSync(doc), existsSync(json), `${existsSync(doc) ? 'the document has no saved run' : 'the saved run has no document'}: run node hack/gen-anchor-doc.mjs, or npm run compare:anchor`);
+    if (!existsSync(json)) return;
+    const expected = renderAnchorDoc(readAnchorResult(readFileSync(json, 'utf8'), 'docs/compared-with-local-up-cluster.json'));
+    assert.equal(readFileSync(doc, 'utf8'), expected, 'the document lags behind its JSON: run npm run build && node hack/gen-anchor-doc.mjs');
   });
 });

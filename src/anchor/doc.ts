@@ -170,7 +170,7 @@ export function renderAnchorDoc(result: AnchorResult): string {
     '## Regenerating',
     '',
     '`npm run compare:anchor` (about 30 minutes under emulation) boots the lab VM, runs both sides and writes the JSON and this document;',
-    '`node hack/gen-anchor-doc.mjs` renders the document again from the JSON (test/anchor-doc.test.ts fails when they disagree).',
+    '`node hack/gen-anchor-doc.mjs` renders the document again from the JSON (test/anchor-record.test.ts fails when they disagree).',
     '',
   );
   return lines.join('\n');
