@@ -218,3 +218,23 @@ describe('docs/compared-with-local-up-cluster.md', () => {
     assert.equal(readFileSync(doc, 'utf8'), expected, 'the document lags behind its JSON: run npm run build && node hack/gen-anchor-doc.mjs');
   });
 });
+
+describe('hack/lab-local/anchor-guest.sh and the reader agree', () => {
+  // Every fact and block the reader looks up is one the guest prints: a renamed key would
+  // otherwise read as "not reached" in the document without any error.
+  const guest = readFileSync(join(ROOT, 'hack', 'lab-local', 'anchor-guest.sh'), 'utf8');
+  const reader = readFileSync(join(ROOT, 'src', 'anchor', 'record.ts'), 'utf8');
+  const printed = new Set([...guest.matchAll(/\b(?:fact|block) (?:"\$side"|ours|upstream|node) ([a-z0-9_]+)/g)].map((m) => m[1]));
+
+  it('prints every fact the reader reads', () => {
+    const read = [...reader.matchAll(/\bf\((?:side|'node'), '([a-z0-9_]+)'\)/g)].map((m) => m[1]);
+    assert.ok(read.length > 15, `found only ${read.length} facts read in record.ts`);
+    assert.deepEqual(read.filter((k) => !printed.has(k)), []);
+  });
+
+  it('prints every block the reader reads', () => {
+    const read = [...reader.matchAll(/\bb\(side, (?:'([a-z_]+)'|side === 'ours' \? '([a-z_]+)' : '([a-z_]+)')\)/g)].flatMap((m) => m.slice(1).filter((k): k is string => k !== undefined));
+    assert.ok(read.length >= 5, `found only ${read.length} blocks read in record.ts`);
+    assert.deepEqual(read.filter((k) => !printed.has(k)), []);
+  });
+});
