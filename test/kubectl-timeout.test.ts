@@ -8,6 +8,7 @@ import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import { Kubectl } from '../src/kube/kubectl.js';
 import { kubectlAt } from '../src/providers/local/session.js';
+import { ClientPodDialer } from '../src/smoke/pod-dial.js';
 import type { ProviderContext } from '../src/providers/provider.js';
 import { kubectlForState } from '../src/steps/cluster.js';
 import { FakeRunner } from './helpers/fake-runner.js';
@@ -30,6 +31,18 @@ describe('KUBECTL_TIMEOUT (unit)', () => {
       assert.match(error.hint ?? '', /KUBECTL_TIMEOUT/);
       return true;
     });
+  });
+
+  test('calls with timed work of their own (wait, a probe through exec) get that work plus KUBECTL_TIMEOUT, not a fixed margin', async () => {
+    const runner = new FakeRunner([{ match: ['kubectl'], respond: { stdout: '{"responses":["a"],"errors":[]}' } }]);
+    const kubectl = new Kubectl({ runner, path: 'kubectl', kubeconfig: 'kc', timeoutMs: 200_000 });
+    assert.equal(kubectl.deadline(60_000), 260_000);
+    await new ClientPodDialer(kubectl, 'ns').dial({ protocol: 'http', host: '10.96.0.5', port: 80, tries: 1 });
+    const args = runner.calls[0]?.argv ?? [];
+    const curlSeconds = Number(args[args.indexOf('--max-time') + 1]);
+    assert.ok(curlSeconds > 0);
+    // curl's own bound plus one ordinary kubectl call: exec's overhead on a slow machine.
+    assert.equal(runner.calls[0]?.options.timeoutMs, curlSeconds * 1000 + 200_000);
   });
 
   test('kubectlForState (assert, status, smoke, migrate-check, up) and kubectlAt (local provider) use the setting', async () => {

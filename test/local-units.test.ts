@@ -135,14 +135,14 @@ describe('messages', () => {
   it('the stop report names each step and what is left', () => {
     const lines = describeTeardown({
       stops: [{ name: 'kube-proxy', pid: 20, decision: { action: 'signal', why: '' }, result: 'killed' }, { name: 'etcd', pid: 10, decision: { action: 'gone', why: 'etcd (pid 10) is not running' }, result: 'not-signalled' }],
-      dnsRemoval: 'CoreDNS removed',
+      podRemoval: 'no pods left on node 127.0.0.1',
       cleanup: { command: '/k/kube-proxy --cleanup', ok: false, detail: 'exited with code 1\nE cleanup: ipset destroy failed' },
       leftovers: { clean: false, leftovers: [{ kind: 'ipset', name: 'KUBE-CLUSTER-IP', detail: 'ipset', owner: 'kube-proxy' }], otherVirtualServers: [], unreadable: [] },
       etcdData: 'removed',
       ok: false,
     });
     assert.deepEqual(lines, [
-      'CoreDNS removed',
+      'no pods left on node 127.0.0.1',
       'killed kube-proxy (pid 20) after SIGTERM was not enough',
       'etcd (pid 10) is not running',
       '/k/kube-proxy --cleanup FAILED: exited with code 1\nE cleanup: ipset destroy failed',

@@ -60,7 +60,10 @@ export SMOKE_SYNC_TIMEOUT="${SMOKE_SYNC_TIMEOUT:-180}"
 # stamped: each line of stderr with the guest's clock, so a step's inner times can be read.
 stamp() { while IFS= read -r line; do printf '%s %s\n' "$(date +%T)" "$line"; done; }
 # stamped NAME COMMAND...: also keeps the plain stderr in $W/NAME.err, for phases.
-stamped() { local name=$1; shift; "$@" 2> >(tee -a "$W/$name.err" | stamp >&2); }
+stamped() {
+  local name=$1; shift
+  if [ -e /dev/fd/1 ]; then "$@" 2> >(tee -a "$W/$name.err" | stamp >&2); else "$@"; fi
+}
 # phases NAME: "@@phase NAME SECONDS TITLE" for each step the command finished (its "✓ TITLE (Ns)" lines).
 phases() { sed -n "s/^✓ \(.*\) (\([0-9.]*\)s)\$/@@phase $1 \2 \1/p" "$W/$1.err" 2>/dev/null; }
 
@@ -91,7 +94,7 @@ leftovers leftovers
 interrupted_up() {
   local pid started rc
   started=$(date +%s)
-  "${LOCAL_UP[@]}" up 2> >(tee -a "$W/ctrl-c-up.err" | stamp >&2) &
+  if [ -e /dev/fd/1 ]; then "${LOCAL_UP[@]}" up 2> >(tee -a "$W/ctrl-c-up.err" | stamp >&2) & else "${LOCAL_UP[@]}" up & fi
   pid=$!  # node itself: bash execs a simple command run in the background
   until grep -qE '^(TCP|UDP)' /proc/net/ip_vs 2>/dev/null; do
     if ! kill -0 "$pid" 2>/dev/null; then log "up ended before kube-proxy programmed IPVS"; wait "$pid"; return 1; fi

@@ -9,8 +9,6 @@ import { describeFailure, tail } from '../exec/runner.js';
 import { findExecutable } from '../exec/which.js';
 import { canonicalAddress, ipFamilyOf } from './ip.js';
 
-/** `kubectl wait` gets its own --timeout; this is the margin on top of it. */
-const KUBECTL_WAIT_MARGIN_MS = 15_000;
 
 /** kubectl from the KUBECTL variable (a path or name), else PATH. */
 export function findKubectl(env: Readonly<Record<string, string | undefined>>): { path: string | null; foundVia: string | null } {
@@ -46,6 +44,15 @@ const isNotFound = (result: RunResult): boolean => result.exitCode !== 0 && /\(N
 
 export class Kubectl {
   constructor(readonly options: KubectlOptions) {}
+
+  /**
+   * The deadline of a call that does timed work of its own (`wait --timeout`, a probe run with
+   * `exec`): that work, plus one ordinary call's deadline (KUBECTL_TIMEOUT) for kubectl itself,
+   * which on a slow machine is not a small margin.
+   */
+  deadline(workMs: number): number {
+    return workMs + this.options.timeoutMs;
+  }
 
   /** Runs kubectl with --kubeconfig first; never throws for a non-zero exit. */
   async run(args: readonly string[], options: KubectlRunOptions = {}): Promise<RunResult> {
@@ -117,8 +124,6 @@ export function kubectlMissing(): LocalUpError {
   });
 }
 
-/** `kubectl wait` with its own timeout, plus a margin for kubectl itself. */
-export const kubectlWaitTimeoutMs = (seconds: number): number => seconds * 1000 + KUBECTL_WAIT_MARGIN_MS;
 
 // ---- pure readers ------------------------------------------------------------
 

@@ -16,13 +16,11 @@ import { CommandHost } from '../exec/host.js';
 import { LocalUpError, ExitCode } from '../errors.js';
 import { describeFailure, tail } from '../exec/runner.js';
 import type { Kubectl } from './kubectl.js';
-import { kubectlWaitTimeoutMs } from './kubectl.js';
 import { NODE_POD_NAMESPACE } from './node-pod-defaults.js';
 
 /** How long the helper pod lives at most, even if nobody deletes it. */
 const NODE_POD_LIFETIME_SECONDS = 600;
 const NODE_POD_READY_SECONDS = 120;
-const POD_DELETE_TIMEOUT_MS = 30_000;
 export const NODE_POD_LABEL = 'app.kubernetes.io/managed-by';
 export const NODE_POD_LABEL_VALUE = 'kube-local-up';
 
@@ -68,9 +66,9 @@ export async function withNodePod<T>(kubectl: Kubectl, nodeName: string, image: 
   const manifest = JSON.stringify(nodePodManifest(name, nodeName, image));
   try {
     const created = await kubectl.run(['create', '-f', '-'], { input: manifest });
-    if (created.exitCode !== 0) throw kubectl.failure(created, `creating the helper pod ${NODE_POD_NAMESPACE}/${name} on node ${nodeName}`, 30_000);
+    if (created.exitCode !== 0) throw kubectl.failure(created, `creating the helper pod ${NODE_POD_NAMESPACE}/${name} on node ${nodeName}`, kubectl.options.timeoutMs);
     const waitArgs = ['-n', NODE_POD_NAMESPACE, 'wait', '--for=condition=Ready', `pod/${name}`, `--timeout=${NODE_POD_READY_SECONDS}s`];
-    const ready = await kubectl.run(waitArgs, { timeoutMs: kubectlWaitTimeoutMs(NODE_POD_READY_SECONDS) });
+    const ready = await kubectl.run(waitArgs, { timeoutMs: kubectl.deadline(NODE_POD_READY_SECONDS * 1000) });
     if (ready.exitCode !== 0) {
       throw new LocalUpError(ExitCode.unavailable, `the helper pod ${NODE_POD_NAMESPACE}/${name} did not start on node ${nodeName}: ${describeFailure(ready)}`, {
         details: tail(ready.stderr || ready.stdout, 10),
@@ -81,6 +79,6 @@ export async function withNodePod<T>(kubectl: Kubectl, nodeName: string, image: 
     const host = new CommandHost(`node ${nodeName} (helper pod ${name})`, kubectl.options.runner, [path, '--kubeconfig', kubeconfig, '-n', NODE_POD_NAMESPACE, 'exec', name, '--']);
     return await work(host);
   } finally {
-    await kubectl.run(['-n', NODE_POD_NAMESPACE, 'delete', 'pod', name, '--ignore-not-found', '--wait=false'], { timeoutMs: POD_DELETE_TIMEOUT_MS, signal: new AbortController().signal });
+    await kubectl.run(['-n', NODE_POD_NAMESPACE, 'delete', 'pod', name, '--ignore-not-found', '--wait=false'], { signal: new AbortController().signal });
   }
 }

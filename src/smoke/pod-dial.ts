@@ -5,7 +5,7 @@ import type { DialRequest, DialResult, Dialer } from './dial.js';
 import { describeTarget, dialUrl, parseDialResponse } from './dial.js';
 import { CLIENT_POD, HTTP_PORT } from './manifests.js';
 
-/** netexec gives each try 5 s; a probe's kubectl exec gets that per try plus a margin. */
+/** netexec gives each try 5 s; curl gets that per try plus a margin, kubectl exec curl's time plus KUBECTL_TIMEOUT. */
 const NETEXEC_TRY_SECONDS = 5;
 const DIAL_MARGIN_SECONDS = 15;
 
@@ -22,7 +22,7 @@ export class ClientPodDialer implements Dialer {
   async dial(request: DialRequest): Promise<DialResult> {
     const budget = request.tries * (NETEXEC_TRY_SECONDS + 1) + DIAL_MARGIN_SECONDS;
     const args = ['-n', this.namespace, 'exec', CLIENT_POD, '--', 'curl', '-sS', '--max-time', String(budget), dialUrl(request, HTTP_PORT)];
-    const timeoutMs = (budget + DIAL_MARGIN_SECONDS) * 1000;
+    const timeoutMs = this.kubectl.deadline(budget * 1000);
     const result = await this.kubectl.run(args, { timeoutMs });
     if (result.exitCode !== 0) throw this.kubectl.failure(result, `probing ${describeTarget(request)} from ${this.namespace}/${CLIENT_POD}`, timeoutMs);
     try {

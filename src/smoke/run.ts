@@ -32,7 +32,6 @@ import type { SmokeNode } from './suite.js';
 import { SmokeRun } from './suite.js';
 
 /** Namespace deletion is asynchronous (--wait=false): this only bounds the API call. */
-const NAMESPACE_DELETE_TIMEOUT_MS = 30_000;
 
 export interface SmokeOptions {
   readonly keep: boolean;
@@ -159,7 +158,7 @@ function withNodePods<T>(kubectl: Kubectl, names: readonly string[], image: stri
 
 /** Deletes the namespace without waiting for it to finish terminating; never throws, runs after Ctrl-C too. */
 async function deleteNamespace(kubectl: Kubectl, namespace: string, kubeconfig: string): Promise<string> {
-  const result = await kubectl.run(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=false'], { timeoutMs: NAMESPACE_DELETE_TIMEOUT_MS, signal: new AbortController().signal });
+  const result = await kubectl.run(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=false'], { signal: new AbortController().signal });
   if (result.exitCode === 0) return 'deleted';
-  return `NOT deleted (${describeFailure(result, NAMESPACE_DELETE_TIMEOUT_MS)}: ${tail(result.stderr, 2).trim()}); delete it with: kubectl --kubeconfig ${kubeconfig} delete namespace ${namespace}`;
+  return `NOT deleted (${describeFailure(result, kubectl.options.timeoutMs)}: ${tail(result.stderr, 2).trim()}); delete it with: kubectl --kubeconfig ${kubeconfig} delete namespace ${namespace}`;
 }

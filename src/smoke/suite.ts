@@ -15,7 +15,7 @@ import { readProcIpvs } from '../ipvs/read-proc.js';
 import type { IpFamily } from '../kube/ip.js';
 import { ipFamilyOf } from '../kube/ip.js';
 import type { KubeNode } from '../kube/kubectl.js';
-import { Kubectl, kubectlWaitTimeoutMs } from '../kube/kubectl.js';
+import { Kubectl } from '../kube/kubectl.js';
 import { readClusterJson } from '../kube/read.js';
 import type { ClusterState as KubeClusterState } from '../kube/types.js';
 import { assertOptionsOf, proxyModeEndpointOf, readProxyModeEndpoint } from '../steps/cluster.js';
@@ -55,8 +55,8 @@ const UDP_REQUESTS = 6;
 const NODEPORT_REQUESTS = 3;
 const DNS_REQUESTS = 3;
 const AFTER_SCALE_REQUESTS = 6;
-/** dig gives up after +time=2 +tries=3 per name in the search list; this bounds the whole exec. */
-const DIG_TIMEOUT_MS = 60_000;
+/** dig gives up after +time=2 +tries=3 per name in the search list; kubectl exec gets this plus KUBECTL_TIMEOUT. */
+const DIG_WORK_MS = 60_000;
 /** kube-dns is the Service every kubeadm/kind cluster names its DNS ClusterIP after. */
 const KUBE_DNS = { namespace: 'kube-system', name: 'kube-dns' } as const;
 
@@ -185,9 +185,9 @@ export class SmokeRun {
       await this.kubectl.text(['create', '-f', '-'], `creating namespace ${ns}`, { input: JSON.stringify(manifests.namespace) });
       await this.kubectl.text(['apply', '-f', '-'], `creating the smoke workloads in ${ns}`, { input: JSON.stringify(manifests.workloads) });
       this.progress(`smoke: waiting for ${BACKEND_REPLICAS} backends and the client (${this.s.smokeImage}; SMOKE_READY_TIMEOUT ${this.s.smokeReadyTimeout}s)`);
-      const rollout = await this.kubectl.run(['-n', ns, 'rollout', 'status', `deployment/${BACKEND_DEPLOYMENT}`, `--timeout=${left()}s`], { timeoutMs: kubectlWaitTimeoutMs(left()) });
+      const rollout = await this.kubectl.run(['-n', ns, 'rollout', 'status', `deployment/${BACKEND_DEPLOYMENT}`, `--timeout=${left()}s`], { timeoutMs: this.kubectl.deadline(left() * 1000) });
       if (rollout.exitCode !== 0) return this.notReady(`the backends did not become ready within ${this.s.smokeReadyTimeout}s (SMOKE_READY_TIMEOUT)`, rollout.stderr || rollout.stdout);
-      const client = await this.kubectl.run(['-n', ns, 'wait', '--for=condition=Ready', `pod/${CLIENT_POD}`, `--timeout=${left()}s`], { timeoutMs: kubectlWaitTimeoutMs(left()) });
+      const client = await this.kubectl.run(['-n', ns, 'wait', '--for=condition=Ready', `pod/${CLIENT_POD}`, `--timeout=${left()}s`], { timeoutMs: this.kubectl.deadline(left() * 1000) });
       if (client.exitCode !== 0) return this.notReady(`the client pod did not become ready within ${this.s.smokeReadyTimeout}s (SMOKE_READY_TIMEOUT)`, client.stderr || client.stdout);
 
       const pods = readSmokePods(await this.getJson(['-n', ns, 'pods'], `listing the pods of ${ns}`));
@@ -420,7 +420,7 @@ export class SmokeRun {
     const nameservers = readNameservers(resolvConf);
     const evidence = [`${KUBE_DNS.namespace}/${KUBE_DNS.name} ClusterIP ${kubeDns}; the client's nameservers: ${nameservers.join(', ') || '(none)'}`];
     if (!nameservers.includes(kubeDns)) return { status: 'failed', message: `the client pod does not use kube-dns (${kubeDns}) as its nameserver`, evidence: [...evidence, resolvConf.trimEnd()] };
-    const dig = await this.kubectl.run(['-n', ns, 'exec', CLIENT_POD, '--', 'dig', '+short', '+search', '+time=2', '+tries=3', dnsName], { timeoutMs: DIG_TIMEOUT_MS });
+    const dig = await this.kubectl.run(['-n', ns, 'exec', CLIENT_POD, '--', 'dig', '+short', '+search', '+time=2', '+tries=3', dnsName], { timeoutMs: this.kubectl.deadline(DIG_WORK_MS) });
     const addresses = readDigShort(dig.stdout);
     evidence.push(`dig +short +search ${dnsName} (through ${kubeDns}): ${addresses.join(', ') || `no address${dig.exitCode === 0 ? '' : ` (${describeFailure(dig)}: ${tail(dig.stderr || dig.stdout, 2)})`}`}`);
     if (!addresses.includes(clusterIP)) return { status: 'failed', message: `${dnsName} does not resolve to its ClusterIP ${clusterIP}`, evidence };
