@@ -193,7 +193,8 @@ run_upstream() {
   pid=$!
   fact upstream pid "$pid"
   # Its output as it comes, for whoever watches the run.
-  tail -n +1 -F "$out" 2>/dev/null | sed -u 's/^/upstream| /' >&2 &
+  # (A subshell: $! is then its pid, which job control made the job's process group.)
+  ( tail -n +1 -F "$out" 2>/dev/null | sed -u 's/^/upstream| /' >&2 ) &
   local tail_job=$!
   while :; do
     if grep -q 'Local Kubernetes cluster is running' "$out"; then rc=0; break; fi
