@@ -16,6 +16,7 @@ import {
   pickBinary,
   searchPlaces,
 } from '../src/providers/local/binaries.js';
+import { etcdMinimum } from '../src/providers/local/session.js';
 import { tempDir } from './helpers/cli.js';
 import { FakeRunner } from './helpers/fake-runner.js';
 
@@ -167,5 +168,29 @@ describe('locateBinaries (real files, scripted --version)', () => {
       assert.match(error.details ?? '', /Exec format error/);
       return true;
     });
+  });
+});
+
+describe('etcdMinimum (which etcd the binaries found ask for)', () => {
+  // An installed set records the etcd version its source's hack/lib/etcd.sh names: 3.6.5 for
+  // k8s.io/kubernetes@v1.34.11 (hack/lib/etcd.sh at v1.34.11: ETCD_VERSION=${ETCD_VERSION:-3.6.5}).
+  const installed = {
+    kubernetes: { tool: 'kubernetes', version: '1.34.11', source: 'source', origin: 'k8s.io/kubernetes@v1.34.11', binaries: [], installedAt: '', etcdVersion: '3.6.5' },
+    kubeBinDir: '/tools/bin/kubernetes-1.34.11/bin',
+  } as unknown as Parameters<typeof etcdMinimum>[1];
+  const none = { etcdMinVersion: '', kubeRoot: '', kubeBinDir: '' };
+
+  it("no KUBE_BIN_DIR: the installed set's record", () => {
+    assert.deepEqual(etcdMinimum(none, installed), { version: '3.6.5', source: 'hack/lib/etcd.sh of k8s.io/kubernetes@v1.34.11' });
+  });
+  it("KUBE_BIN_DIR naming the installed set's own folder (spelled differently) is that set: its record still applies", () => {
+    assert.equal(etcdMinimum({ ...none, kubeBinDir: '/tools/bin/kubernetes-1.34.11/bin/' }, installed).version, '3.6.5');
+    assert.equal(etcdMinimum({ ...none, kubeBinDir: '/tools/bin/../bin/kubernetes-1.34.11/bin' }, installed).version, '3.6.5');
+  });
+  it("another KUBE_BIN_DIR: nothing is known about its etcd, the script's default", () => {
+    assert.deepEqual(etcdMinimum({ ...none, kubeBinDir: '/home/me/k8s/_output/bin' }, installed), { version: '3.6.10', source: "local-up-cluster.sh's default ETCD_VERSION" });
+  });
+  it('ETCD_VERSION wins over everything', () => {
+    assert.deepEqual(etcdMinimum({ ...none, etcdMinVersion: '3.4' }, installed), { version: '3.4', source: 'ETCD_VERSION' });
   });
 });

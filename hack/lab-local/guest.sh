@@ -15,11 +15,10 @@ set -uo pipefail
 
 REPO=$1
 LOCAL_UP=(node "$REPO/bin/local-up.js")
-NODE_IP=192.168.50.10
 W=/tmp/kube-local-up-e2e-lab
-CONTAINERD_SOCK=/run/containerd/containerd.sock
-# Seconds: containerd's socket, each step (the emulated VM is slow).
-CONTAINERD_TIMEOUT=${E2E_CONTAINERD_TIMEOUT:-120}
+# node_setup, containerd_start/_stop and kernel_leftovers (shared with hack/lab-local/anchor-guest.sh).
+# shellcheck source=node.sh
+source "$(dirname "${BASH_SOURCE[0]}")/node.sh"
 
 log() { echo "e2e-lab: $(date +%T) $*" >&2; }
 failed=0
@@ -44,62 +43,11 @@ show_logs() {
   done
 }
 
-containerd_pid=
-stop_containerd() {
-  [ -n "$containerd_pid" ] || return 0
-  kill "$containerd_pid" 2>/dev/null
-  wait "$containerd_pid" 2>/dev/null
-  containerd_pid=
-}
+stop_containerd() { containerd_stop; }
 trap 'stop_containerd' EXIT
 
-# ---- the node: an address and a default route (the kubelet picks its node IP from it).
-mkdir -p "$W/logs"
-# The lab's bare root has no /dev/fd: bash's process substitution needs it.
-[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd || log "no /dev/fd: step output is not time-stamped"
-ip link set lo up
-ip link add lab0 type dummy
-ip addr add "$NODE_IP/24" dev lab0
-ip link set lab0 up
-ip route add default dev lab0
-echo "$NODE_IP lab" >>/etc/hosts
-modprobe -a overlay br_netfilter bridge veth ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh nf_conntrack
-sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
-
-# ---- state the runtime and kubelet write: tmpfs (the root is an overlay; containerd's
-# overlayfs snapshotter cannot use an overlay as its upper layer).
-for dir in /var/lib/containerd /var/lib/kubelet /var/log/pods /var/lib/cni /etc/cni/net.d; do
-  mkdir -p "$dir"
-  mount -t tmpfs -o mode=0755 tmpfs "$dir"
-done
-
-# ---- containerd: Debian's package, CRI on; the sandbox image is the pause image
-# `tools images` built (kubeadm's pin); cgroupfs, as the kubelet's default (no systemd here).
-pause_image=$("${LOCAL_UP[@]}" tools images --only pause 2>/dev/null | cut -f1)
-[ -n "$pause_image" ] || { log "no pause image archive: run local-up tools images on the host first"; exit 3; }
-mkdir -p /etc/containerd
-cat >/etc/containerd/config.toml <<EOF
-version = 2
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "$pause_image"
-[plugins."io.containerd.grpc.v1.cri".cni]
-  bin_dir = "${CNI_BIN_DIR:-/usr/lib/cni}"
-  conf_dir = "/etc/cni/net.d"
-[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-  runtime_type = "io.containerd.runc.v2"
-[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-  SystemdCgroup = false
-EOF
-log "starting containerd $(containerd --version | awk '{print $3}'), runc $(runc --version | awk 'NR==1{print $3}')"
-containerd --config /etc/containerd/config.toml >"$W/containerd.log" 2>&1 &
-containerd_pid=$!
-started=$(date +%s)
-until ctr --address "$CONTAINERD_SOCK" version >/dev/null 2>&1; do
-  kill -0 "$containerd_pid" 2>/dev/null || { log "containerd exited"; show_logs; exit 1; }
-  [ $(( $(date +%s) - started )) -lt "$CONTAINERD_TIMEOUT" ] || { log "containerd not up after ${CONTAINERD_TIMEOUT}s"; show_logs; exit 1; }
-  sleep 1
-done
-echo "@@e2e containerd 0 $(( $(date +%s) - started ))"
+node_setup
+containerd_start || { rc=$?; show_logs; exit "$rc"; }
 
 export CLUSTER_PROVIDER=local KUBE_PROXY_MODE=ipvs CNI_BIN_DIR="${CNI_BIN_DIR:-/usr/lib/cni}"
 export STATE_DIR="$W/state" LOG_DIR="$W/logs" KUBECONFIG_OUT="$W/kubeconfig" KUBECONFIG="$W/kubeconfig"
@@ -119,27 +67,12 @@ stamped() {
 # phases NAME: "@@phase NAME SECONDS TITLE" for each step the command finished (its "✓ TITLE (Ns)" lines).
 phases() { sed -n "s/^✓ \(.*\) (\([0-9.]*\)s)\$/@@phase $1 \2 \1/p" "$W/$1.err" 2>/dev/null; }
 
-# leftovers NAME: what a stopped cluster must not leave, read with the kernel's own tools:
-# processes, IPVS virtual servers (/proc/net/ip_vs, ipvsadm), ipsets, kube-proxy's iptables
-# chains (both backends, every table), kube-ipvs0. Prints each; "@@e2e NAME 0|1 0".
-# The kubelet's own chains (KUBE-KUBELET-CANARY, KUBE-FIREWALL, KUBE-IPTABLES-HINT: made by the
-# kubelet, pkg/kubelet/kubelet_network_linux.go, and never removed by it) are listed, not failed.
+# leftovers NAME: what a stopped cluster must not leave, read with the kernel's own tools
+# (node.sh's kernel_leftovers); prints each and "@@e2e NAME 0|1 0".
 leftovers() {
-  local label=$1 left=0 name chains kubelet_chains save  # label: the step's name
+  local label=$1 left=0
   echo "@@section $label"
-  for name in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy coredns agnhost pause containerd-shim; do  # comm is at most 15 characters: containerd-shim-runc-v2 shows as containerd-shim
-    if pgrep -x "$name" >/dev/null; then echo "process $name: $(pgrep -x "$name" | tr '\n' ' ')"; left=1; fi
-  done
-  if grep -qE '^(TCP|UDP|SCTP|FWM)' /proc/net/ip_vs 2>/dev/null; then echo "ipvs (/proc/net/ip_vs):"; grep -E '^(TCP|UDP|SCTP|FWM)' /proc/net/ip_vs; left=1; fi
-  if [ -n "$(ipvsadm -Sn 2>/dev/null)" ]; then echo "ipvs (ipvsadm -Sn):"; ipvsadm -Sn; left=1; fi
-  if [ -n "$(ipset list -n 2>/dev/null)" ]; then echo "ipset: $(ipset list -n | tr '\n' ' ')"; left=1; fi
-  for save in iptables-nft-save iptables-legacy-save ip6tables-nft-save ip6tables-legacy-save; do
-    chains=$($save 2>/dev/null | grep -oE '^:KUBE-[A-Z0-9-]+' | grep -vE '^:KUBE-(KUBELET-CANARY|FIREWALL|IPTABLES-HINT)$' | sort -u | tr '\n' ' ')
-    kubelet_chains=$($save 2>/dev/null | grep -oE '^:KUBE-(KUBELET-CANARY|FIREWALL|IPTABLES-HINT)$' | sort -u | tr '\n' ' ')
-    if [ -n "$chains" ]; then echo "$save chains: $chains"; left=1; fi
-    if [ -n "$kubelet_chains" ]; then echo "$save: the kubelet's own chains (not kube-proxy's): $kubelet_chains"; fi
-  done
-  if ip link show kube-ipvs0 >/dev/null 2>&1; then echo "link kube-ipvs0: $(ip -br addr show kube-ipvs0)"; left=1; fi
+  kernel_leftovers || left=1
   echo "@@e2e $label $left 0"
   [ "$left" -eq 0 ] || failed=1
 }

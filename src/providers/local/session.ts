@@ -2,7 +2,7 @@
 // (replaceable in tests), the session preflight hands to create, and the helpers that
 // locate the binaries and plan the cluster.
 import { existsSync, readFileSync, readdirSync, statfsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { KubeVersion } from '../../config/kube-version.js';
 import { formatKubeVersion } from '../../config/kube-version.js';
 import type { Settings } from '../../config/settings.js';
@@ -85,7 +85,7 @@ function installedSets(settings: Settings): { kubernetes: InstallManifest | null
   return { kubernetes, kubeBinDir: kubernetes === null || version === null ? null : toolSetBinDir(settings.toolsDir, 'kubernetes', version), etcdBinDirs: etcd.map((s) => s.binDir) };
 }
 
-type InstalledSets = ReturnType<typeof installedSets>;
+export type InstalledSets = ReturnType<typeof installedSets>;
 
 function searchInput(ctx: Pick<ProviderContext, 'settings' | 'env'>, installed: InstalledSets = installedSets(ctx.settings)) {
   return {
@@ -94,10 +94,15 @@ function searchInput(ctx: Pick<ProviderContext, 'settings' | 'env'>, installed: 
   };
 }
 
-/** ETCD_VERSION when set, else the checkout's hack/lib/etcd.sh (or the installed set's record of it), else the script's default. */
-function etcdMinimum(settings: Settings, installed: InstalledSets): { version: string; source: string } {
+/**
+ * ETCD_VERSION when set, else the checkout's hack/lib/etcd.sh (or the installed set's record of it), else the script's default.
+ * KUBE_BIN_DIR naming the installed set's own folder is that set: its record applies (1.34.11's etcd.sh asks for 3.6.5,
+ * older than the default 3.6.10).
+ */
+export function etcdMinimum(settings: Pick<Settings, 'etcdMinVersion' | 'kubeRoot' | 'kubeBinDir'>, installed: Pick<InstalledSets, 'kubernetes' | 'kubeBinDir'>): { version: string; source: string } {
   if (settings.etcdMinVersion !== '') return { version: settings.etcdMinVersion, source: 'ETCD_VERSION' };
-  if (installed.kubernetes?.etcdVersion !== undefined && settings.kubeRoot === '' && settings.kubeBinDir === '') {
+  const binDirIsInstalledSet = settings.kubeBinDir === '' || (installed.kubeBinDir !== null && resolve(settings.kubeBinDir) === resolve(installed.kubeBinDir));
+  if (installed.kubernetes?.etcdVersion !== undefined && settings.kubeRoot === '' && binDirIsInstalledSet) {
     return { version: installed.kubernetes.etcdVersion, source: `hack/lib/etcd.sh of ${installed.kubernetes.origin}` };
   }
   if (settings.kubeRoot !== '') {
