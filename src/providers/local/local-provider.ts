@@ -23,6 +23,7 @@ import { defaultLocalDeps, binaryPathsNoRun, planFor, launchArgv, findBinaries, 
 import { startLocalCluster } from './start.js';
 import { waitLocalReady } from './ready.js';
 import { discoverComponents, stopLocalCluster } from './stop.js';
+import { describeLocalSwitch, switchLocalProxyMode } from './switch-mode.js';
 
 /** The local provider; supervise() is required here (optional in the Provider interface): `up` calls it unless --detach. */
 export interface LocalProvider extends Provider<LocalSession> {
@@ -118,6 +119,10 @@ export function makeLocalProvider(deps: LocalProviderDeps = defaultLocalDeps): L
     },
 
     destroy: (ctx, state, session) => stopLocalCluster(deps, ctx, state, session),
+
+    switchProxyMode: (ctx, state, to, record) => switchLocalProxyMode(deps, ctx, state, to, record),
+
+    describeSwitchProxyMode: (state, to) => describeLocalSwitch(state, to),
 
     async collectLogs(ctx, state, dir) {
       const details = readLocalDetails(state.details, 'the state file');
