@@ -82,7 +82,7 @@ const ruleInName = (name: string): string | null => / \(([^()]*)\)$/.exec(name)?
 
 const ABSENT: Cell = { status: 'absent', text: '(not run)' };
 const caseCell = (c: SmokeCase | undefined): Cell => (c === undefined ? ABSENT : { status: c.status, text: `${ruleInName(c.name) === null ? '' : `${ruleInName(c.name) ?? ''}: `}${c.message}` });
-const probeCell = (p: NodeProbe | undefined): Cell => (p === undefined ? ABSENT : { status: p.answered ? 'answered' : 'no answer', text: `${p.target}: ${p.detail}` });
+const probeCell = (p: NodeProbe | undefined): Cell => (p === undefined ? ABSENT : { status: p.answered ? 'answered' : 'no answer', text: `${p.answered ? p.detail : `no answer (${p.detail})`}; ${p.target}` });
 
 const pick = (f: MigrationFinding): CompareRow['finding'] => ({ rule: f.rule, severity: f.severity, subject: f.subject, message: f.message, source: f.source });
 

@@ -40,10 +40,11 @@ export const smokeSummary = (r: SmokeReport): SmokeSummary => ({ ok: r.ok, names
 
 const CELL_WIDTH = 46;
 const WORD: Record<CompareRow['verdict'], string> = { same: 'same', explained: 'EXPLAINED', unexplained: 'UNEXPLAINED', switch: 'the switch', 'not-compared': 'n/a' };
-const STATUS: Record<string, string> = { passed: 'PASS', failed: 'FAIL', error: 'ERROR', skipped: 'SKIP', answered: 'answers', 'no answer': 'no answer', absent: '-' };
+const STATUS: Record<string, string> = { passed: 'PASS', failed: 'FAIL', error: 'ERROR', skipped: 'SKIP', absent: '-' };
 
 const short = (text: string, width = CELL_WIDTH): string => (text.length <= width ? text : `${text.slice(0, width - 1)}…`);
-const cell = (c: CompareRow['before']): string => short(`${STATUS[c.status] ?? c.status} ${c.text}`);
+// Probe cells say answered / no answer themselves.
+const cell = (c: CompareRow['before']): string => short(c.status === 'answered' || c.status === 'no answer' ? c.text : `${STATUS[c.status] ?? c.status} ${c.text}`);
 
 export function formatCompareReport(result: CompareResult): string {
   const lines = [`compare-modes on cluster ${result.cluster}: kube-proxy ${result.from} -> ${result.to}`];
