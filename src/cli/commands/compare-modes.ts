@@ -1,7 +1,9 @@
 // `local-up compare-modes`: smoke before and after switching kube-proxy off IPVS,
 // side by side, every difference explained by migrate-check's rules
 // (src/compare/run.ts does the work).
-import { ExitCode } from '../../errors.js';
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { ExitCode, usageError } from '../../errors.js';
 import { writeJunitFile } from '../../io/junit.js';
 import { jsonText } from '../../io/output.js';
 import { NAMESPACE_PREFIX } from '../../smoke/manifests.js';
@@ -46,6 +48,9 @@ node's leftover check.`,
   async run(io, commandLine) {
     const { values } = commandLine;
     const resolved = settingsFor(io, commandLine);
+    const junitFile = stringOption(values, 'junit');
+    // Checked before a run of many minutes, not after it.
+    if (junitFile !== undefined && !isDirectory(dirname(resolve(io.cwd, junitFile)))) throw usageError(`--junit ${junitFile}: the folder ${dirname(resolve(io.cwd, junitFile))} does not exist`, 'give a path in an existing, writable folder');
     const { prepareCompare, runCompare } = await import('../../compare/run.js');
     const { formatComparePlan } = await import('../../compare/plan.js');
     const { formatCompareReport, renderCompareJunit } = await import('../../compare/report.js');
@@ -55,9 +60,16 @@ node's leftover check.`,
       return ExitCode.ok;
     }
     const result = await runCompare(io, resolved, prepared);
-    const junitFile = stringOption(values, 'junit');
     if (junitFile !== undefined) writeJunitFile(io.cwd, junitFile, renderCompareJunit(result));
     io.out(flagOption(values, 'json') ? jsonText(result) : formatCompareReport(result));
     return result.ok ? ExitCode.ok : ExitCode.failed;
   },
 };
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

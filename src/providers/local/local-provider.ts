@@ -33,6 +33,9 @@ export interface LocalProvider extends Provider<LocalSession> {
    * everything and throws an error naming it, with its log tail.
    */
   supervise(ctx: ProviderContext, state: ClusterState, signal: AbortSignal, session?: LocalSession): Promise<'interrupted'>;
+  /** compare-modes: kube-proxy restarted in another mode (see ./switch-mode.ts). */
+  switchProxyMode: NonNullable<Provider['switchProxyMode']>;
+  describeSwitchProxyMode: NonNullable<Provider['describeSwitchProxyMode']>;
 }
 
 export function makeLocalProvider(deps: LocalProviderDeps = defaultLocalDeps): LocalProvider {
