@@ -14,6 +14,7 @@ import { findLeftovers } from '../migrate/leftovers.js';
 import { readLeftovers, readNodeFacts } from '../migrate/read-node.js';
 import type { MigrationReport, NodeFacts, TargetMode } from '../migrate/rules.js';
 import { TARGET_MODES, checkMigration } from '../migrate/rules.js';
+import type { RunLog } from '../log/run-log.js';
 import { openRunLog } from '../log/run-log.js';
 import type { ClusterNode, Provider } from '../providers/provider.js';
 import { loadProvider } from '../providers/provider.js';
@@ -50,6 +51,8 @@ export interface ComparePrepared {
   readonly from: string;
   readonly to: TargetMode;
   readonly plan: ComparePlan;
+  /** This run's log file (LOG_DIR/compare-modes-*.log). */
+  readonly log: RunLog;
 }
 
 /** Validates everything and reads the running mode; changes nothing (exit 2 for every refusal, 3 when the cluster cannot be read). */
@@ -92,15 +95,14 @@ export async function prepareCompare(io: Io, resolved: ResolvedSettings, options
     }
   }
   const plan = planCompare({ cluster: state.clusterName, from, to, nodes: nodes.map((n) => n.name), switchLines: provider.describeSwitchProxyMode(state, to), hostListenerPort: s.kubeProxyHealthzPort });
-  return { state, provider, nodes, kubeconfig, from, to, plan };
+  return { state, provider, nodes, kubeconfig, from, to, plan, log };
 }
 
 /** Runs the plan's steps in order and returns the side-by-side result. */
 export async function runCompare(io: Io, resolved: ResolvedSettings, prepared: ComparePrepared): Promise<CompareResult> {
   const s = resolved.values;
-  const { provider, from, to, plan, kubeconfig } = prepared;
+  const { provider, from, to, plan, kubeconfig, log } = prepared;
   let state = prepared.state;
-  const log = openRunLog(s.logDir, 'compare-modes');
   const progress = (line: string) => {
     log.write(line);
     io.err(`${line}\n`);
