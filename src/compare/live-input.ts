@@ -17,11 +17,11 @@ import type { ClusterState as RecordedCluster } from '../state/state-file.js';
 const KUBE_PROXY_CONFIGMAP = ['configmap', 'kube-proxy', '-n', 'kube-system'] as const;
 const KUBE_PROXY_DAEMONSET = ['daemonset', 'kube-proxy', '-n', 'kube-system'] as const;
 
-export type ConfigRead = { config: KubeProxySettingsSeen | null; configFrom: string };
-export type VersionRead = { version: KubeVersion | null; versionFrom: string };
+type ConfigRead = { config: KubeProxySettingsSeen | null; configFrom: string };
+type VersionRead = { version: KubeVersion | null; versionFrom: string };
 
 /** The ConfigMap kubeadm and kind write, else the local provider's kube-proxy.yaml; null with the reason when neither. */
-export async function readProxyConfig(kubectl: Kubectl, state: RecordedCluster | null): Promise<ConfigRead> {
+async function readProxyConfig(kubectl: Kubectl, state: RecordedCluster | null): Promise<ConfigRead> {
   const tried: string[] = [];
   const configMap = await kubectl.getJson([...KUBE_PROXY_CONFIGMAP], 'reading the kube-proxy ConfigMap');
   if (configMap !== null) {
@@ -58,7 +58,7 @@ function localConfigFile(state: RecordedCluster | null): string | null {
 }
 
 /** The DaemonSet's image tag, else the state file's version, else the API server's (an assumption, said so). */
-export async function readProxyVersion(kubectl: Kubectl, state: RecordedCluster | null): Promise<VersionRead> {
+async function readProxyVersion(kubectl: Kubectl, state: RecordedCluster | null): Promise<VersionRead> {
   const ds = (await kubectl.getJson([...KUBE_PROXY_DAEMONSET], 'reading the kube-proxy DaemonSet')) as { spec?: { template?: { spec?: { containers?: { image?: unknown }[] } } } } | null;
   const image = ds?.spec?.template?.spec?.containers?.[0]?.image;
   const tag = typeof image === 'string' ? /:(v?\d+\.\d+\.\d+)/.exec(image)?.[1] : undefined;

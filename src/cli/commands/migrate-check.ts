@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { readProxyConfig, readProxyVersion } from '../../compare/live-input.js';
+import { readMigrationInput } from '../../compare/live-input.js';
 import { ExitCode, usageError } from '../../errors.js';
 import { LocalHost } from '../../exec/host.js';
 import type { Host } from '../../exec/host.js';
@@ -15,7 +15,6 @@ import { jsonText } from '../../io/output.js';
 import type { KubeNode } from '../../kube/kubectl.js';
 import { DEFAULT_NODE_POD_IMAGE, NODE_POD_NAMESPACE } from '../../kube/node-pod-defaults.js';
 import { withNodePod } from '../../kube/node-pod.js';
-import { readClusterJson } from '../../kube/read.js';
 import { discardLog } from '../../log/run-log.js';
 import { readNodeFacts } from '../../migrate/read-node.js';
 import { formatMigrationReport, renderMigrationJunit } from '../../migrate/report.js';
@@ -82,10 +81,7 @@ testcase per subject, failed when it has a blocker or a change.`,
     }
 
     const kubectl = kubectlForState(io, s, kubeconfig);
-    const cluster = readClusterJson(await kubectl.clusterJson(), 'kubectl get services,endpointslices -A -o json');
     const kubeNodes = await kubectl.nodes();
-    const config = await readProxyConfig(kubectl, state);
-    const version = await readProxyVersion(kubectl, state);
 
     const nodes: NodeFacts[] = [];
     const internalIPs = (name: string): readonly string[] => kubeNodes.find((n) => n.name === name)?.internalIPs ?? [];
@@ -110,7 +106,7 @@ testcase per subject, failed when it has a blocker or a change.`,
       for (const n of found.filter((x) => wanted.includes(x.name))) await readOne(n.name, n.host);
     }
 
-    const report = checkMigration({ target, cluster, nodes, kubeProxy: { ...version, ...config } });
+    const report = checkMigration(await readMigrationInput(kubectl, state, target, nodes));
     const junitFile = stringOption(values, 'junit');
     if (junitFile !== undefined) writeJunitFile(io.cwd, junitFile, renderMigrationJunit(report));
     io.out(flagOption(values, 'json') ? jsonText(report) : formatMigrationReport(report));
