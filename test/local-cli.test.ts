@@ -18,7 +18,8 @@ const world = trackedWorlds();
 
 const stateFile = (w: LocalWorld) => join(w.env.STATE_DIR ?? '', 'standin', 'state.json');
 const stopSequence = (w: LocalWorld) => readEvents(w).filter((e) => e.event === 'stop' || e.event === 'cleanup').map((e) => `${e.event} ${e.name}`);
-const REVERSE = ['stop kube-proxy', 'cleanup kube-proxy', 'stop kubelet', 'stop kube-scheduler', 'stop kube-controller-manager', 'stop kube-apiserver'];
+/** The scheduler first (no pod is bound while the node's pods go), then reverse start order. */
+const REVERSE = ['stop kube-scheduler', 'stop kube-proxy', 'cleanup kube-proxy', 'stop kubelet', 'stop kube-controller-manager', 'stop kube-apiserver'];
 
 describe('local-up up --provider local (real process, stand-ins)', { skip }, () => {
   it('Ctrl-C during up: exit 130, everything stopped in reverse order, kube-proxy --cleanup run, no process left', async () => {

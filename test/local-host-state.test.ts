@@ -82,6 +82,16 @@ describe('findLeftovers on recorded state', () => {
     assert.match(text, /^no kube-proxy state is left on this host$/m);
     assert.match(text, /left by the kubelet .*\n  iptables-chain mangle KUBE-KUBELET-CANARY/);
   });
+  it("the real kubelet's KUBE-IPTABLES-HINT (mangle) is the kubelet's, not a kube-proxy leftover", () => {
+    // A real kubelet 1.34 makes it in mangle for IPv4 and IPv6 (pkg/kubelet/kubelet_network_linux.go);
+    // before this, `down` of a real local cluster failed naming it as kube-proxy state.
+    const after = recorded(true);
+    const withHint = after.iptablesSaves.map((r) => (r.text === null ? r : { ...r, text: r.text.replace(':KUBE-KUBELET-CANARY - [0:0]', ':KUBE-IPTABLES-HINT - [0:0]\n:KUBE-KUBELET-CANARY - [0:0]') }));
+    assert.ok(withHint.some((r) => r.text?.includes('KUBE-IPTABLES-HINT')));
+    const report = findLeftovers({ ...after, iptablesSaves: withHint }, { serviceCidr: '10.96.0.0/16' });
+    assert.equal(report.clean, true);
+    assert.ok(report.leftovers.some((l) => l.owner === 'kubelet' && l.name === 'mangle KUBE-IPTABLES-HINT (iptables-nft-save)'));
+  });
   it("virtual servers on kube-ipvs0 addresses recorded before cleanup count as kube-proxy's; nftables mode's table too", () => {
     const state: HostNetworkState = {
       ...recorded(true),

@@ -2,9 +2,11 @@
 // for kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy
 // and kubectl in test/stand-ins/local/) and the real etcd and openssl: start order,
 // readiness waits, crashes with their log tail, stopping in reverse with
-// kube-proxy --cleanup, the PID-reuse guard, foreground supervision.
+// kube-proxy --cleanup, the node's pods removed while the kubelet runs, the PID-reuse guard,
+// foreground supervision.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import YAML from 'yaml';
@@ -20,7 +22,7 @@ import type { ClusterState } from '../src/state/state-file.js';
 import { initialState } from '../src/steps/cluster.js';
 import { processesMentioning } from './helpers/lab.js';
 import type { LocalWorld } from './stand-ins/local/harness.js';
-import { ETCD, alive, contextFor, readEvents, trackedWorlds } from './stand-ins/local/harness.js';
+import { ETCD, KUBECTL_STAND_IN, alive, contextFor, readEvents, trackedWorlds } from './stand-ins/local/harness.js';
 
 const skip = ETCD === null ? 'etcd is not installed (Debian: apt-get install etcd-server)' : false;
 const world = trackedWorlds();
@@ -92,15 +94,21 @@ describe('local provider with stand-ins (in-process)', { skip }, () => {
     assert.deepEqual(await localProvider.configuredMode(up.ctx, up.state()), { mode: 'iptables', source: d.kubeProxy.configFile });
     assert.equal(await localProvider.exists(up.ctx), true);
 
+    // A pod of the user's (or a smoke namespace still terminating) on the node: the kubelet must
+    // stop it before it stops itself, else its containers outlive the cluster in containerd.
+    const userPod = join(w.root, 'user-pod.yaml');
+    writeFileSync(userPod, YAML.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default' }, spec: { nodeName: d.nodeName }, status: { phase: 'Running' } }));
+    execFileSync(KUBECTL_STAND_IN, ['--kubeconfig', d.layout.adminKubeconfig, 'apply', '-f', userPod]);
     const before = readEvents(w).length;
     assert.equal(await localProvider.destroy(up.ctx, up.state(), up.session), 'deleted');
     const stopping = readEvents(w).slice(before).filter((e) => e.event === 'stop' || e.event === 'cleanup' || e.event === 'deleted');
-    assert.deepEqual(stopping.map((e) => `${e.event} ${e.name}`), [
-      'deleted kube-apiserver',
+    assert.deepEqual(stopping.map((e) => `${e.event} ${e.event === 'deleted' ? (e.object ?? '') : e.name}`), [
+      'stop kube-scheduler',
+      'deleted Deployment/coredns',
+      'deleted Pod/web',
       'stop kube-proxy',
       'cleanup kube-proxy',
       'stop kubelet',
-      'stop kube-scheduler',
       'stop kube-controller-manager',
       'stop kube-apiserver',
     ]);
@@ -170,7 +178,7 @@ describe('local provider with stand-ins (in-process)', { skip }, () => {
     setTimeout(() => abort.abort(), 300);
     assert.equal(await localProvider.supervise(up.ctx, up.state(), abort.signal), 'interrupted');
     const order = readEvents(w).filter((e) => e.event === 'stop' || e.event === 'cleanup').map((e) => `${e.event} ${e.name}`);
-    assert.deepEqual(order, ['stop kube-proxy', 'cleanup kube-proxy', 'stop kubelet', 'stop kube-scheduler', 'stop kube-controller-manager', 'stop kube-apiserver']);
+    assert.deepEqual(order, ['stop kube-scheduler', 'stop kube-proxy', 'cleanup kube-proxy', 'stop kubelet', 'stop kube-controller-manager', 'stop kube-apiserver']);
     assert.deepEqual(processesMentioning(w.root), []);
   });
 

@@ -18,6 +18,7 @@ import { describeTeardown, discoverComponents } from '../src/providers/local/sto
 import { ensurePki, planPki } from '../src/providers/local/pki.js';
 import { missingVirtualServers, requiredVirtualServers } from '../src/providers/local/required-ipvs.js';
 import { judgeHealth } from '../src/providers/local/supervisor.js';
+import { podsOnNode } from '../src/providers/local/teardown.js';
 import { readProcIpvs } from '../src/ipvs/read-proc.js';
 import { ROOT } from './helpers/cli.js';
 import { tempDir } from './helpers/cli.js';
@@ -135,14 +136,14 @@ describe('messages', () => {
   it('the stop report names each step and what is left', () => {
     const lines = describeTeardown({
       stops: [{ name: 'kube-proxy', pid: 20, decision: { action: 'signal', why: '' }, result: 'killed' }, { name: 'etcd', pid: 10, decision: { action: 'gone', why: 'etcd (pid 10) is not running' }, result: 'not-signalled' }],
-      dnsRemoval: 'CoreDNS removed',
+      podRemoval: 'no pods left on node 127.0.0.1',
       cleanup: { command: '/k/kube-proxy --cleanup', ok: false, detail: 'exited with code 1\nE cleanup: ipset destroy failed' },
       leftovers: { clean: false, leftovers: [{ kind: 'ipset', name: 'KUBE-CLUSTER-IP', detail: 'ipset', owner: 'kube-proxy' }], otherVirtualServers: [], unreadable: [] },
       etcdData: 'removed',
       ok: false,
     });
     assert.deepEqual(lines, [
-      'CoreDNS removed',
+      'no pods left on node 127.0.0.1',
       'killed kube-proxy (pid 20) after SIGTERM was not enough',
       'etcd (pid 10) is not running',
       '/k/kube-proxy --cleanup FAILED: exited with code 1\nE cleanup: ipset destroy failed',
@@ -150,6 +151,15 @@ describe('messages', () => {
       '  ipset KUBE-CLUSTER-IP: ipset',
       "etcd's data folder was removed",
     ]);
+  });
+});
+
+describe('the pods down removes before the kubelet stops', () => {
+  it('every pod bound to the node, with its namespace; unbound (Pending) pods and other nodes\' are not', () => {
+    const pod = (namespace: string, name: string, nodeName?: string) => ({ metadata: { namespace, name }, spec: nodeName === undefined ? {} : { nodeName }, status: { phase: nodeName === undefined ? 'Pending' : 'Running' } });
+    const list = { kind: 'List', items: [pod('kube-system', 'coredns-7d9f-abcde', 'lab'), pod('local-up-smoke-1a2b3c', 'backends-1', 'lab'), pod('default', 'web-new'), pod('default', 'elsewhere', 'other')] };
+    assert.deepEqual(podsOnNode(list, 'lab'), [{ namespace: 'kube-system', name: 'coredns-7d9f-abcde' }, { namespace: 'local-up-smoke-1a2b3c', name: 'backends-1' }]);
+    assert.deepEqual(podsOnNode({ kind: 'List', items: [] }, 'lab'), []);
   });
 });
 

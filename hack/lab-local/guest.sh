@@ -57,6 +57,8 @@ trap 'stop_containerd' EXIT
 
 # ---- the node: an address and a default route (the kubelet picks its node IP from it).
 mkdir -p "$W/logs"
+# The lab's bare root has no /dev/fd: bash's process substitution needs it.
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd || log "no /dev/fd: step output is not time-stamped"
 ip link set lo up
 ip link add lab0 type dummy
 ip addr add "$NODE_IP/24" dev lab0
@@ -112,7 +114,10 @@ export SMOKE_SYNC_TIMEOUT="${SMOKE_SYNC_TIMEOUT:-180}"
 # stamped: each line of stderr with the guest's clock, so a step's inner times can be read.
 stamp() { while IFS= read -r line; do printf '%s %s\n' "$(date +%T)" "$line"; done; }
 # stamped NAME COMMAND...: also keeps the plain stderr in $W/NAME.err, for phases.
-stamped() { local name=$1; shift; "$@" 2> >(tee -a "$W/$name.err" | stamp >&2); }
+stamped() {
+  local name=$1; shift
+  if [ -e /dev/fd/1 ]; then "$@" 2> >(tee -a "$W/$name.err" | stamp >&2); else "$@"; fi
+}
 # phases NAME: "@@phase NAME SECONDS TITLE" for each step the command finished (its "✓ TITLE (Ns)" lines).
 phases() { sed -n "s/^✓ \(.*\) (\([0-9.]*\)s)\$/@@phase $1 \2 \1/p" "$W/$1.err" 2>/dev/null; }
 
@@ -122,7 +127,7 @@ phases() { sed -n "s/^✓ \(.*\) (\([0-9.]*\)s)\$/@@phase $1 \2 \1/p" "$W/$1.err
 # The kubelet's own chains (KUBE-KUBELET-CANARY, KUBE-FIREWALL, KUBE-IPTABLES-HINT: made by the
 # kubelet, pkg/kubelet/kubelet_network_linux.go, and never removed by it) are listed, not failed.
 leftovers() {
-  local label=$1 left=0  # the step's name name chains kubelet_chains save
+  local label=$1 left=0 name chains kubelet_chains save  # label: the step's name
   echo "@@section $label"
   for name in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy coredns agnhost pause containerd-shim; do  # comm is at most 15 characters: containerd-shim-runc-v2 shows as containerd-shim
     if pgrep -x "$name" >/dev/null; then echo "process $name: $(pgrep -x "$name" | tr '\n' ' ')"; left=1; fi
@@ -164,7 +169,7 @@ leftovers leftovers
 interrupted_up() {
   local pid started rc
   started=$(date +%s)
-  "${LOCAL_UP[@]}" up 2> >(tee -a "$W/ctrl-c-up.err" | stamp >&2) &
+  if [ -e /dev/fd/1 ]; then "${LOCAL_UP[@]}" up 2> >(tee -a "$W/ctrl-c-up.err" | stamp >&2) & else "${LOCAL_UP[@]}" up & fi
   pid=$!  # node itself: bash execs a simple command run in the background
   until grep -qE '^(TCP|UDP)' /proc/net/ip_vs 2>/dev/null; do
     if ! kill -0 "$pid" 2>/dev/null; then log "up ended before kube-proxy programmed IPVS"; wait "$pid"; return 1; fi

@@ -14,8 +14,13 @@ import { settingSpecs } from '../config/settings.js';
 
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** How long commands get to clean up after Ctrl-C before the process exits anyway. */
-const INTERRUPT_GRACE_MS = 15_000;
+/**
+ * How long commands get to clean up after Ctrl-C before the process exits anyway (a second Ctrl-C
+ * exits at once). Long enough for the local provider's whole stop on a slow machine (its pods, up
+ * to POD_REMOVAL_BUDGET_MS; each component; kube-proxy --cleanup): a process that exits halfway
+ * leaves running components, IPVS state and pods behind, which is worse than waiting.
+ */
+const INTERRUPT_GRACE_MS = 300_000;
 
 export function findCommand(argv: readonly string[]): { entry: CommandEntry; rest: string[] } | null {
   let best: CommandEntry | null = null;

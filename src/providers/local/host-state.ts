@@ -22,7 +22,7 @@
 // KUBE-NODEPORTS, KUBE-POSTROUTING, KUBE-MARK-MASQ, KUBE-EXTERNAL-SERVICES, KUBE-FORWARD,
 // KUBE-PROXY-FIREWALL, the KUBE-SVC-*/KUBE-SEP-* chains and KUBE-PROXY-CANARY (nat, filter, mangle),
 // and the nftables proxier deletes its "kube-proxy" tables. The chains the kubelet creates
-// (KUBE-KUBELET-CANARY, KUBE-FIREWALL, which the iptables proxier duplicates "but does not delete")
+// (KUBE-IPTABLES-HINT, KUBE-KUBELET-CANARY, KUBE-FIREWALL, which the iptables proxier duplicates "but does not delete")
 // survive --cleanup; they are reported apart.
 import type { Host } from '../../exec/host.js';
 import { tail } from '../../exec/runner.js';
@@ -35,8 +35,12 @@ import { cidrContains, toCidr } from '../../kube/ip.js';
 const READ_TIMEOUT_MS = 30_000;
 /** The Service NodePort range kube-apiserver allocates from by default (--service-node-port-range). */
 const NODE_PORT_RANGE = [30000, 32767] as const;
-/** Chains the kubelet (not kube-proxy) keeps in iptables. */
-export const KUBELET_CHAINS = new Set(['KUBE-KUBELET-CANARY', 'KUBE-FIREWALL']);
+/**
+ * Chains the kubelet (not kube-proxy) keeps in iptables: KUBE-IPTABLES-HINT (mangle, so that other
+ * components can tell iptables-legacy from iptables-nft), KUBE-FIREWALL and KUBE-KUBELET-CANARY
+ * (pkg/kubelet/kubelet_network_linux.go, syncIPTablesRules and KubeIPTablesHintChain, 1.34).
+ */
+export const KUBELET_CHAINS = new Set(['KUBE-KUBELET-CANARY', 'KUBE-FIREWALL', 'KUBE-IPTABLES-HINT']);
 
 export const IPTABLES_SAVE_COMMANDS = ['iptables-nft-save', 'ip6tables-nft-save', 'iptables-legacy-save', 'ip6tables-legacy-save'] as const;
 const IPTABLES_SAVE_FALLBACK = ['iptables-save', 'ip6tables-save'] as const;

@@ -37,7 +37,7 @@ export function discoverComponents(processes: readonly { pid: number; cmdline: r
 /** Lines for the user: what was stopped, kube-proxy --cleanup, what is left on the host, etcd's data. */
 export function describeTeardown(report: TeardownReport): string[] {
   const lines: string[] = [];
-  if (report.dnsRemoval !== null) lines.push(report.dnsRemoval);
+  if (report.podRemoval !== null) lines.push(report.podRemoval);
   for (const stop of report.stops) {
     lines.push(
       stop.result === 'stopped' ? `stopped ${stop.name} (pid ${stop.pid})`

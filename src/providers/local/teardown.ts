@@ -1,5 +1,5 @@
 // Stopping a local cluster, what local-up-cluster.sh's cleanup() does plus what
-// it leaves out: CoreDNS is removed while the kubelet can still stop its pods;
+// it leaves out: the node's pods (CoreDNS's, smoke's) are removed while the kubelet can still stop them;
 // kube-proxy stops first and `kube-proxy --cleanup` runs with the same config;
 // the host is then checked for any kube-proxy state left (IPVS, kube-ipvs0,
 // ipsets, iptables, nftables); the rest stops in reverse start order; etcd's data
@@ -21,21 +21,25 @@ import { describeStop, stopRecorded } from './supervisor.js';
 /** kube-proxy --cleanup flushes IPVS, deletes kube-ipvs0 and walks iptables for both families. */
 export const KUBE_PROXY_CLEANUP_TIMEOUT_MS = 60_000;
 /**
- * How long CoreDNS's pods get to go before the kubelet stops (best effort). Short: after Ctrl-C the
- * whole stop must fit the CLI's grace period (15 s in src/cli/main.ts).
+ * How long the node's pods get to go, stopped by the kubelet, before the kubelet itself stops.
+ * Not short: on a slow (emulated) machine the kubelet needs tens of seconds to stop a pod, and
+ * a pod it did not stop keeps running in containerd after the cluster is gone (its shim, pause
+ * and app processes). The CLI's grace after Ctrl-C (src/cli/main.ts) covers it.
  */
-const DNS_REMOVAL_BUDGET_MS = 5_000;
-const DNS_POLL_MS = 500;
+export const POD_REMOVAL_BUDGET_MS = 120_000;
+const POD_POLL_MS = 1_000;
 
 export interface TeardownDeps {
   readonly control: ProcessControl;
+  /** How long the node's pods get before the kubelet stops (default POD_REMOVAL_BUDGET_MS). */
+  readonly podRemovalBudgetMs?: number;
   /** Runs kube-proxy --cleanup (its argv already carries sudo when needed). */
   readonly runner: Runner;
   /** The CLI's environment, given to kube-proxy --cleanup. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Where the host's network state is read after cleanup (root: this machine; else through sudo). */
   readonly host: Host;
-  /** For removing CoreDNS first; null skips it (no kubectl, or the API server is gone). */
+  /** For removing the node's pods first; null skips it (no kubectl, or the API server is gone). */
   readonly kubectl: Kubectl | null;
   readonly log: (line: string) => void;
   readonly progress: (line: string) => void;
@@ -49,7 +53,8 @@ export interface CleanupRun {
 
 export interface TeardownReport {
   readonly stops: readonly StopOutcome[];
-  readonly dnsRemoval: string | null;
+  /** What became of the node's pods (CoreDNS included) before the kubelet stopped; null: not tried. */
+  readonly podRemoval: string | null;
   readonly cleanup: CleanupRun | null;
   readonly leftovers: LeftoverReport | null;
   readonly etcdData: 'removed' | 'kept' | 'not-found';
@@ -62,31 +67,58 @@ export function stopOrder(components: readonly ProcessRecord[]): ProcessRecord[]
   return [...components].reverse();
 }
 
-async function removeClusterDns(kubectl: Kubectl, log: (line: string) => void): Promise<string> {
-  const deleted = await kubectl.run(['-n', DNS_NAMESPACE, 'delete', 'deployment', COREDNS_DEPLOYMENT, '--ignore-not-found', '--wait=false']);
-  if (deleted.exitCode !== 0) return `could not delete the CoreDNS Deployment (${describeFailure(deleted)}); its pods may stay in the container runtime`;
-  // CoreDNS's own grace (lameduck 5s, 30s termination grace) would outlast the budget: ask for 1s.
-  await kubectl.run(['-n', DNS_NAMESPACE, 'delete', 'pods', '-l', 'k8s-app=kube-dns', '--grace-period=1', '--ignore-not-found', '--wait=false']);
-  const deadline = Date.now() + DNS_REMOVAL_BUDGET_MS;
-  for (;;) {
-    const listed = await kubectl.run(['-n', DNS_NAMESPACE, 'get', 'pods', '-l', 'k8s-app=kube-dns', '-o', 'json']);
-    if (listed.exitCode === 0) {
-      let pods: ReturnType<typeof readPodList> = [];
-      try {
-        pods = readPodList(JSON.parse(listed.stdout));
-      } catch {
-        pods = [];
-      }
-      if (pods.length === 0) return 'CoreDNS removed';
-      if (Date.now() >= deadline) {
-        log(`CoreDNS pods still there: ${pods.map((p) => p.name).join(', ')}`);
-        return `CoreDNS pods did not go within ${DNS_REMOVAL_BUDGET_MS / 1000}s (${pods.map((p) => p.name).join(', ')}); their containers may stay in the container runtime (crictl rmp -fa removes them)`;
-      }
-    } else if (Date.now() >= deadline) {
-      return `could not list the CoreDNS pods (${describeFailure(listed)})`;
-    }
-    await new Promise((resolve) => setTimeout(resolve, DNS_POLL_MS));
+interface NodePod {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** The pods bound to `nodeName` in `kubectl get pods -A -o json` output. */
+export function podsOnNode(list: unknown, nodeName: string): NodePod[] {
+  const items = typeof list === 'object' && list !== null && Array.isArray((list as { items?: unknown }).items) ? (list as { items: unknown[] }).items : [];
+  return readPodList(list)
+    .map((pod, i) => ({ pod, namespace: String((items[i] as { metadata?: { namespace?: unknown } }).metadata?.namespace ?? '') }))
+    .filter(({ pod }) => pod.nodeName === nodeName)
+    .map(({ pod, namespace }) => ({ namespace, name: pod.name }));
+}
+
+/**
+ * Has the kubelet stop every pod on the node while it still runs: CoreDNS's Deployment is deleted
+ * (else it would bring its pods back), then every pod bound to the node (CoreDNS, a smoke namespace
+ * still terminating, the user's own) is deleted with a 1 s grace, again each poll (a ReplicaSet may
+ * recreate one before it is gone; the scheduler is already stopped, so a new one is never bound),
+ * until the node has none. local-up-cluster.sh leaves them to the container runtime.
+ */
+async function removeNodePods(kubectl: Kubectl, nodeName: string, clusterDns: boolean, budgetMs: number, log: (line: string) => void): Promise<string> {
+  if (clusterDns) {
+    const deleted = await kubectl.run(['-n', DNS_NAMESPACE, 'delete', 'deployment', COREDNS_DEPLOYMENT, '--ignore-not-found', '--wait=false']);
+    if (deleted.exitCode !== 0) log(`could not delete the CoreDNS Deployment (${describeFailure(deleted)})`);
   }
+  const deadline = Date.now() + budgetMs;
+  let last: NodePod[] | null = null;
+  let listError = '';
+  for (;;) {
+    const listed = await kubectl.run(['get', 'pods', '-A', '-o', 'json']);
+    if (listed.exitCode === 0) {
+      try {
+        last = podsOnNode(JSON.parse(listed.stdout), nodeName);
+      } catch (error) {
+        listError = `kubectl printed something that is not JSON (${(error as Error).message})`;
+      }
+      if (last !== null && last.length === 0) return `no pods left on node ${nodeName}`;
+      for (const namespace of new Set((last ?? []).map((p) => p.namespace))) {
+        const names = (last ?? []).filter((p) => p.namespace === namespace).map((p) => p.name);
+        await kubectl.run(['-n', namespace, 'delete', 'pods', ...names, '--grace-period=1', '--ignore-not-found', '--wait=false']);
+      }
+    } else {
+      listError = `${describeFailure(listed)}: ${tail(listed.stderr, 2).trim()}`;
+    }
+    if (Date.now() >= deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, POD_POLL_MS));
+  }
+  if (last === null) return `could not list the pods on node ${nodeName} (${listError}); their containers may stay in the container runtime`;
+  const left = last.map((p) => `${p.namespace}/${p.name}`);
+  log(`pods still on node ${nodeName}: ${left.join(', ')}`);
+  return `${left.length} pod(s) did not go from node ${nodeName} within ${Math.round(budgetMs / 1000)}s (${left.join(', ')}); their containers may stay in the container runtime (crictl rmp -fa removes them)`;
 }
 
 /** Runs `kube-proxy --cleanup` with the cluster's config; never aborted (it is the cleanup). */
@@ -103,16 +135,26 @@ export async function runKubeProxyCleanup(runner: Runner, argv: readonly string[
 export async function teardownLocal(details: LocalDetails, deps: TeardownDeps): Promise<TeardownReport> {
   const stops: StopOutcome[] = [];
   const byName = new Map(details.components.map((c) => [c.name, c]));
-  let dnsRemoval: string | null = null;
-  if (details.clusterDns && deps.kubectl !== null && byName.has('kubelet') && byName.has('kube-apiserver')) {
-    deps.progress('removing CoreDNS while the kubelet can still stop its pods');
-    dnsRemoval = await removeClusterDns(deps.kubectl, deps.log);
-    deps.log(dnsRemoval);
+  let podRemoval: string | null = null;
+  const stopped = new Set<ProcessRecord>();
+  if (deps.kubectl !== null && byName.has('kubelet') && byName.has('kube-apiserver')) {
+    // The scheduler goes first: a pod recreated while the node's pods are deleted is never bound.
+    const scheduler = byName.get('kube-scheduler');
+    if (scheduler !== undefined) {
+      const outcome = await stopRecorded(deps.control, scheduler);
+      stops.push(outcome);
+      stopped.add(scheduler);
+      deps.log(describeStop(outcome));
+      deps.progress(describeStop(outcome));
+    }
+    deps.progress(`removing the pods of node ${details.nodeName} while the kubelet can still stop them`);
+    podRemoval = await removeNodePods(deps.kubectl, details.nodeName, details.clusterDns, deps.podRemovalBudgetMs ?? POD_REMOVAL_BUDGET_MS, deps.log);
+    deps.log(podRemoval);
   }
 
   let cleanup: CleanupRun | null = null;
   let leftovers: LeftoverReport | null = null;
-  const order = stopOrder(details.components);
+  const order = stopOrder(details.components).filter((record) => !stopped.has(record));
   for (const record of order) {
     const outcome = await stopRecorded(deps.control, record);
     stops.push(outcome);
@@ -137,6 +179,6 @@ export async function teardownLocal(details: LocalDetails, deps: TeardownDeps): 
     );
     etcdData = existed ? 'removed' : 'not-found';
   }
-  const stopped = stops.every((s) => s.result !== 'left');
-  return { stops, dnsRemoval, cleanup, leftovers, etcdData, ok: stopped && (cleanup === null || cleanup.ok) && (leftovers === null || leftovers.clean) };
+  const allStopped = stops.every((s) => s.result !== 'left');
+  return { stops, podRemoval, cleanup, leftovers, etcdData, ok: allStopped && (cleanup === null || cleanup.ok) && (leftovers === null || leftovers.clean) };
 }

@@ -125,6 +125,8 @@ export interface StandInEvent {
   readonly config?: string;
   readonly mode?: string;
   readonly objects?: readonly string[];
+  /** The object a "deleted" event removed (Kind/name). */
+  readonly object?: string;
 }
 
 export function readEvents(world: Pick<LocalWorld, 'eventsDir'>): StandInEvent[] {
