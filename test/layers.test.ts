@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { ROOT } from './helpers/cli.js';
 
 /** Top to bottom, as docs/architecture.md ("Layers") lists them; `errors` is src/errors.ts, the bottom. */
-const LAYERS = ['cli', 'smoke', 'anchor', 'steps', 'plan', 'providers', 'doctor', 'lab', 'oracle', 'migrate', 'ipvs', 'kernel', 'kube', 'kubeproxy', 'kind', 'tools', 'state', 'log', 'config', 'io', 'exec', 'errors'] as const;
+const LAYERS = ['cli', 'compare', 'smoke', 'anchor', 'steps', 'plan', 'providers', 'doctor', 'lab', 'oracle', 'migrate', 'ipvs', 'kernel', 'kube', 'kubeproxy', 'kind', 'tools', 'state', 'log', 'config', 'io', 'exec', 'errors'] as const;
 
 const SRC = join(ROOT, 'src');
 

@@ -159,6 +159,8 @@ describe('migration rules: NodePorts', () => {
     assert.equal(found.length, 1);
     assert.equal(found[0]?.subject, 'n1');
     assert.match(found[0]?.message ?? '', /answer on 10\.0\.0\.5 today; .*InternalIPs \(192\.168\.1\.10\)/);
+    // compare-modes matches the addresses a probe lost against this list.
+    assert.deepEqual(found[0]?.addresses, ['10.0.0.5']);
     assert.deepEqual(only(run(input(objects, { nodes: [twoAddresses], config: config('nodePortAddresses: [0.0.0.0/0]\n') })), 'nodeport-addresses'), []);
     assert.deepEqual(only(run(input(objects, { nodes: [twoAddresses], target: 'iptables' })), 'nodeport-addresses'), []);
   });

@@ -6,7 +6,9 @@
 # Debian's CNI plugins, state on tmpfs (overlayfs cannot stack on the lab's overlay
 # root). Then, as a user would: `local-up tools images --import` (archives built on the
 # host beforehand), `local-up up --detach` with KUBE_PROXY_MODE=ipvs, `assert --host
-# local`, `smoke`, `down`, and a check that nothing of the cluster is left.
+# local`, `smoke`, with E2E_COMPARE=true `compare-modes --to nftables` (smoke before and
+# after switching kube-proxy off IPVS, side by side), `down`, and a check that nothing of
+# the cluster is left.
 #
 # usage: guest.sh REPO_DIR
 # Output: "@@e2e <name> <exit code> <seconds>" lines on stdout after each step, and each
@@ -84,9 +86,15 @@ ctr --address "$CONTAINERD_SOCK" -n k8s.io images ls -q
 step up stamped up "${LOCAL_UP[@]}" up --detach || { show_logs; "${LOCAL_UP[@]}" down >/dev/null 2>&1; exit 1; }
 step assert "${LOCAL_UP[@]}" assert --host local
 if [ "${E2E_SMOKE:-true}" = true ]; then step smoke stamped smoke "${LOCAL_UP[@]}" smoke; fi
+# Two more smoke runs and a kube-proxy restart: off by default (VM time), E2E_COMPARE=true turns it on.
+if [ "${E2E_COMPARE:-false}" = true ]; then
+  step compare-modes stamped compare-modes "${LOCAL_UP[@]}" compare-modes --to nftables --junit "$W/compare-modes.xml"
+  echo "@@section compare-modes-junit"
+  cat "$W/compare-modes.xml" 2>/dev/null
+fi
 [ "$failed" -eq 0 ] || show_logs
 step down stamped down "${LOCAL_UP[@]}" down
-for name in up smoke down; do phases "$name"; done
+for name in up smoke compare-modes down; do phases "$name"; done
 leftovers leftovers
 
 # ---- Ctrl-C during up: SIGINT to `up` once kube-proxy has programmed IPVS (the API server

@@ -11,6 +11,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { words: ['lab', 'prepare'], summary: "fetch and unpack Debian's kernel for the lab (once; cached)", load: () => import('./commands/lab-prepare.js') },
   { words: ['ipvs', 'expect'], summary: 'print the IPVS table kube-proxy should program on a node (from Services + EndpointSlices)', load: () => import('./commands/ipvs-expect.js') },
   { words: ['assert'], summary: "prove each node's IPVS table matches its Services and EndpointSlices (live, or offline from files)", load: () => import('./commands/assert.js') },
+  { words: ['compare-modes'], summary: 'switch kube-proxy off IPVS on a cluster up made and run smoke before and after: both columns side by side, each difference matched to the migrate-check rule that predicted it', load: () => import('./commands/compare-modes.js') },
   { words: ['migrate-check'], summary: 'list what behaves differently when kube-proxy leaves IPVS for nftables or iptables, per Service and node, each with its kube-proxy source', load: () => import('./commands/migrate-check.js') },
   { words: ['config', 'show'], summary: 'print every setting, its value and where it came from', load: () => import('./commands/config-show.js') },
   { words: ['config', 'kind'], summary: 'print a kind Cluster config running kube-proxy in the chosen mode (IPVS tuning, pinned node image)', load: () => import('./commands/config-kind.js') },

@@ -42,6 +42,8 @@ export interface MigrationFinding {
   readonly subject: string;
   readonly message: string;
   readonly source: string;
+  /** The node addresses the finding is about, when it names some (nodeport-addresses: the addresses NodePorts stop answering on). */
+  readonly addresses?: readonly string[];
 }
 
 /** What was read from one node. null fields could not be read (see `unread`). */
@@ -327,6 +329,7 @@ const nodePortAddressesRule: Rule = ({ target, cluster, nodes, kubeProxy }) => {
       rule: 'nodeport-addresses', severity: 'change', scope: 'node', subject: n.name,
       message: `NodePorts (${plural(services, 'Service')}) answer on ${lost.join(', ')} today; with nodePortAddresses unset nftables serves them only on the Node's InternalIPs (${n.internalIPs.join(', ') || 'none'}). Set nodePortAddresses to keep them`,
       source: `${cite('ipvsNodePortAll')}; ${cite('nftablesNodePortDefault')}`,
+      addresses: lost,
     });
   }
   return findings;

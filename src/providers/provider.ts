@@ -172,6 +172,16 @@ export interface Provider<S extends ProviderSession = ProviderSession> {
   retainedHint?(ctx: Omit<ProviderContext, 'runner' | 'signal' | 'log'>): string;
 
   supervise?(ctx: ProviderContext, state: ClusterState, signal: AbortSignal, session?: S): Promise<'interrupted'>;
+
+  /**
+   * compare-modes: switches the running kube-proxy to mode `to` (its configuration, a restart, the old
+   * mode's cleanup). `record` persists the state as it changes; returns the new state and what was done.
+   * Absent: this provider cannot switch kube-proxy (compare-modes refuses its clusters).
+   */
+  switchProxyMode?(ctx: ProviderContext, state: ClusterState, to: string, record: (state: ClusterState) => Promise<void>): Promise<{ readonly state: ClusterState; readonly lines: readonly string[] }>;
+
+  /** For compare-modes --dry-run: what switchProxyMode would do, touching nothing. */
+  describeSwitchProxyMode?(state: ClusterState, to: string): readonly string[];
 }
 
 /** The module each provider lives in, and the name of its exported Provider. */

@@ -28,7 +28,7 @@ import { kubectlForState, providerContext } from '../steps/cluster.js';
 import { smokeNamespaceName } from './manifests.js';
 import type { SmokeReport } from './report.js';
 import { formatSmokeReport, renderSmokeJunit, smokeJson } from './report.js';
-import type { SmokeNode } from './suite.js';
+import type { SmokeHook, SmokeNode } from './suite.js';
 import { SmokeRun } from './suite.js';
 
 /** Namespace deletion is asynchronous (--wait=false): this only bounds the API call. */
@@ -41,10 +41,23 @@ export interface SmokeOptions {
   readonly kubeconfig: string | undefined;
   /** The helper pods' image (the assert --all-nodes flow). */
   readonly podImage: string;
+  /** The mode to check (default: the state file's for a cluster up made, else KUBE_PROXY_MODE). */
+  readonly mode?: string;
+  /** Runs with all backends up, between the traffic checks and the scale-down. */
+  readonly beforeScaleDown?: SmokeHook;
 }
 
-/** Runs smoke; returns 0 or 1, or throws (2 bad usage, 3 missing tool, 130 interrupted). */
+/** Runs smoke and prints its report; returns 0 or 1, or throws (2 bad usage, 3 missing tool, 130 interrupted). */
 export async function runSmoke(io: Io, resolved: ResolvedSettings, options: SmokeOptions): Promise<number> {
+  const { report, logPath } = await executeSmoke(io, resolved, options);
+  io.out(options.json ? jsonText(smokeJson(report)) : formatSmokeReport(report));
+  if (report.interrupted) throw new LocalUpError(ExitCode.interrupted, 'interrupted', { hint: `namespace ${report.namespace}: ${report.cleanup}; log: ${logPath}` });
+  if (!report.ok) io.err(`log: ${logPath}\n`);
+  return report.ok ? ExitCode.ok : ExitCode.failed;
+}
+
+/** Runs smoke and returns its report (written as JUnit when asked), or throws (2 bad usage, 3 missing tool). */
+export async function executeSmoke(io: Io, resolved: ResolvedSettings, options: SmokeOptions): Promise<{ report: SmokeReport; logPath: string }> {
   const s = resolved.values;
   const state = await readClusterState(s.stateDir, s.clusterName);
   if (options.kubeconfig === undefined && state === null) {
@@ -59,7 +72,7 @@ export async function runSmoke(io: Io, resolved: ResolvedSettings, options: Smok
   if (junitFile !== undefined && !isDirectory(dirname(junitFile))) throw usageError(`--junit ${options.junitFile}: the folder ${dirname(junitFile)} does not exist`, 'give a path in an existing, writable folder');
   // A cluster up made is smoked in the mode it was made with, unless the mode is given.
   const fromState = options.kubeconfig === undefined && state !== null;
-  const mode = fromState && state !== null && resolved.sources.proxyMode.source === 'default' ? state.proxyMode : s.proxyMode;
+  const mode = options.mode ?? (fromState && state !== null && resolved.sources.proxyMode.source === 'default' ? state.proxyMode : s.proxyMode);
 
   const log = openRunLog(s.logDir, 'smoke');
   const kubectl = kubectlForState(io, s, kubeconfig, log);
@@ -92,7 +105,7 @@ export async function runSmoke(io: Io, resolved: ResolvedSettings, options: Smok
     await access(async (nodes) => {
       nodeNames = nodes.map((n) => n.name);
       created = true;
-      await run.all(nodes);
+      await run.all(nodes, options.beforeScaleDown);
     });
   } catch (error) {
     failure = error;
@@ -134,11 +147,8 @@ export async function runSmoke(io: Io, resolved: ResolvedSettings, options: Smok
       io.err(`${isLocalUpError(error) ? formatError(error) : String(error)}\n`);
     }
   }
-  io.out(options.json ? jsonText(smokeJson(report)) : formatSmokeReport(report));
   log.write(`smoke: ${report.ok ? 'PASS' : 'FAIL'}`);
-  if (aborted) throw new LocalUpError(ExitCode.interrupted, 'interrupted', { hint: `namespace ${namespace}: ${cleanup}; log: ${log.path}` });
-  if (!report.ok) io.err(`log: ${log.path}\n`);
-  return report.ok ? ExitCode.ok : ExitCode.failed;
+  return { report, logPath: log.path };
 }
 
 const isDirectory = (path: string): boolean => {

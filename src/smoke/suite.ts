@@ -43,6 +43,19 @@ export interface SmokeNode {
   readonly proxyModeAddress?: string;
 }
 
+/** What a caller may look at while the smoke workloads run with all their backends (before the scale-down). */
+export interface SmokeWorkloads {
+  readonly namespace: string;
+  readonly nodes: readonly SmokeNode[];
+  /** The backends' pod names (what they answer with). */
+  readonly backends: readonly string[];
+  readonly services: ReadonlyMap<string, SmokeService>;
+  readonly kubeNodes: readonly KubeNode[];
+}
+
+/** Runs between the traffic checks and the scale-down (compare-modes probes from the nodes and reads the cluster then). */
+export type SmokeHook = (workloads: SmokeWorkloads) => Promise<void>;
+
 interface NodeReading {
   readonly table: IpvsTable;
   readonly hzNote: string;
@@ -159,7 +172,7 @@ export class SmokeRun {
     for (const { group, title } of GROUPS) if (!done.has(group)) this.skip(group, title, reason);
   }
 
-  async all(nodes: readonly SmokeNode[]): Promise<void> {
+  async all(nodes: readonly SmokeNode[], beforeScaleDown?: SmokeHook): Promise<void> {
     const deployed = await this.setup();
     if (deployed === null) {
       this.skipRemaining('not run: setup failed');
@@ -169,6 +182,9 @@ export class SmokeRun {
     const tables = await this.ipvsServices(nodes, deployed);
     await this.headless(nodes, deployed, tables);
     await this.traffic(nodes, deployed);
+    if (beforeScaleDown !== undefined) {
+      await beforeScaleDown({ namespace: this.namespace, nodes, backends: deployed.backends.map((b) => b.name), services: deployed.services, kubeNodes: deployed.kubeNodes });
+    }
     await this.scaleDown(nodes, deployed);
   }
 

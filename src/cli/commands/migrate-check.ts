@@ -3,37 +3,28 @@
 // ConfigMap, else the local provider's file) and version, and each node (IPVS table,
 // addresses, kernel, nft) through the same hosts as `assert`; the rules are pure
 // (src/migrate/rules.ts).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { parseKubeVersion } from '../../config/kube-version.js';
-import type { KubeVersion } from '../../config/kube-version.js';
+import { readMigrationInput } from '../../compare/live-input.js';
 import { ExitCode, usageError } from '../../errors.js';
 import { LocalHost } from '../../exec/host.js';
 import type { Host } from '../../exec/host.js';
 import { writeJunitFile } from '../../io/junit.js';
 import { jsonText } from '../../io/output.js';
-import type { Kubectl, KubeNode } from '../../kube/kubectl.js';
+import type { KubeNode } from '../../kube/kubectl.js';
 import { DEFAULT_NODE_POD_IMAGE, NODE_POD_NAMESPACE } from '../../kube/node-pod-defaults.js';
 import { withNodePod } from '../../kube/node-pod.js';
-import { readClusterJson } from '../../kube/read.js';
 import { discardLog } from '../../log/run-log.js';
-import type { KubeProxySettingsSeen } from '../../migrate/kube-proxy-config.js';
-import { KubeProxyConfigError, readKubeProxyConfigText } from '../../migrate/kube-proxy-config.js';
 import { readNodeFacts } from '../../migrate/read-node.js';
 import { formatMigrationReport, renderMigrationJunit } from '../../migrate/report.js';
 import type { NodeFacts, TargetMode } from '../../migrate/rules.js';
 import { TARGET_MODES, checkMigration } from '../../migrate/rules.js';
 import { loadProvider } from '../../providers/provider.js';
 import { readClusterState } from '../../state/state-file.js';
-import type { ClusterState as RecordedCluster } from '../../state/state-file.js';
 import { kubectlForState, providerContext } from '../../steps/cluster.js';
 import { flagOption, settingsFor, stringOption } from '../args.js';
 import type { CommandModule } from '../command.js';
-
-/** kubeadm and kind keep kube-proxy's KubeProxyConfiguration here (key config.conf). */
-const KUBE_PROXY_CONFIGMAP = ['configmap', 'kube-proxy', '-n', 'kube-system'] as const;
-const KUBE_PROXY_DAEMONSET = ['daemonset', 'kube-proxy', '-n', 'kube-system'] as const;
 
 export const command: CommandModule = {
   usage: '[--to nftables|iptables] [--kubeconfig FILE] [--host local | --all-nodes] [--node-name NAME] [--json] [--junit FILE]',
@@ -90,10 +81,7 @@ testcase per subject, failed when it has a blocker or a change.`,
     }
 
     const kubectl = kubectlForState(io, s, kubeconfig);
-    const cluster = readClusterJson(await kubectl.clusterJson(), 'kubectl get services,endpointslices -A -o json');
     const kubeNodes = await kubectl.nodes();
-    const config = await readProxyConfig(kubectl, state);
-    const version = await readProxyVersion(kubectl, state);
 
     const nodes: NodeFacts[] = [];
     const internalIPs = (name: string): readonly string[] => kubeNodes.find((n) => n.name === name)?.internalIPs ?? [];
@@ -118,70 +106,10 @@ testcase per subject, failed when it has a blocker or a change.`,
       for (const n of found.filter((x) => wanted.includes(x.name))) await readOne(n.name, n.host);
     }
 
-    const report = checkMigration({ target, cluster, nodes, kubeProxy: { ...version, ...config } });
+    const report = checkMigration(await readMigrationInput(kubectl, state, target, nodes));
     const junitFile = stringOption(values, 'junit');
     if (junitFile !== undefined) writeJunitFile(io.cwd, junitFile, renderMigrationJunit(report));
     io.out(flagOption(values, 'json') ? jsonText(report) : formatMigrationReport(report));
     return report.ok ? ExitCode.ok : ExitCode.failed;
   },
 };
-
-type ConfigRead = { config: KubeProxySettingsSeen | null; configFrom: string };
-
-/** The ConfigMap kubeadm and kind write, else the local provider's kube-proxy.yaml; null with the reason when neither. */
-async function readProxyConfig(kubectl: Kubectl, state: RecordedCluster | null): Promise<ConfigRead> {
-  const tried: string[] = [];
-  const configMap = await kubectl.getJson([...KUBE_PROXY_CONFIGMAP], 'reading the kube-proxy ConfigMap');
-  if (configMap !== null) {
-    const data = (configMap as { data?: Record<string, unknown> }).data ?? {};
-    const text = data['config.conf'];
-    if (typeof text === 'string') return parsed(text, 'ConfigMap kube-system/kube-proxy, key config.conf');
-    tried.push(`ConfigMap kube-system/kube-proxy has no config.conf (keys: ${Object.keys(data).join(', ') || 'none'})`);
-  } else tried.push('no ConfigMap kube-system/kube-proxy');
-  const file = localConfigFile(state);
-  if (file !== null) {
-    try {
-      return parsed(readFileSync(file, 'utf8'), `the local provider's ${file}`);
-    } catch (error) {
-      if (error instanceof KubeProxyConfigError) throw error;
-      tried.push(`${file}: ${(error as Error).message}`);
-    }
-  }
-  return { config: null, configFrom: tried.join('; ') };
-}
-
-function parsed(text: string, from: string): ConfigRead {
-  try {
-    return { config: readKubeProxyConfigText(text), configFrom: from };
-  } catch (error) {
-    if (error instanceof KubeProxyConfigError) return { config: null, configFrom: `${from} is not readable: ${error.message}` };
-    throw error;
-  }
-}
-
-function localConfigFile(state: RecordedCluster | null): string | null {
-  if (state?.provider !== 'local') return null;
-  const kubeProxy = (state.details as { kubeProxy?: { configFile?: unknown } }).kubeProxy;
-  return typeof kubeProxy?.configFile === 'string' ? kubeProxy.configFile : null;
-}
-
-/** The DaemonSet's image tag, else the state file's version, else the API server's (an assumption, said so). */
-async function readProxyVersion(kubectl: Kubectl, state: RecordedCluster | null): Promise<{ version: KubeVersion | null; versionFrom: string }> {
-  const ds = (await kubectl.getJson([...KUBE_PROXY_DAEMONSET], 'reading the kube-proxy DaemonSet')) as { spec?: { template?: { spec?: { containers?: { image?: unknown }[] } } } } | null;
-  const image = ds?.spec?.template?.spec?.containers?.[0]?.image;
-  const tag = typeof image === 'string' ? /:(v?\d+\.\d+\.\d+)/.exec(image)?.[1] : undefined;
-  const fromTag = tag === undefined ? null : parseKubeVersion(tag);
-  if (fromTag !== null) return { version: fromTag, versionFrom: `the kube-proxy DaemonSet's image ${String(image)}` };
-  const fromState = state === null ? null : parseKubeVersion(state.kubeVersion);
-  if (fromState !== null) return { version: fromState, versionFrom: 'the state file of the cluster up made' };
-  const result = await kubectl.run(['version', '-o', 'json']);
-  let server: unknown;
-  try {
-    server = result.exitCode === 0 ? (JSON.parse(result.stdout) as { serverVersion?: { gitVersion?: unknown } }).serverVersion?.gitVersion : undefined;
-  } catch {
-    server = undefined;
-  }
-  const fromServer = typeof server === 'string' ? parseKubeVersion(server.replace(/[-+].*$/, '')) : null;
-  if (fromServer !== null) return { version: fromServer, versionFrom: `assumed equal to the API server's ${String(server)} (no kube-proxy DaemonSet)` };
-  return { version: null, versionFrom: 'no kube-proxy DaemonSet, no state file, and the API server did not say its version' };
-}

@@ -23,6 +23,7 @@ import { defaultLocalDeps, binaryPathsNoRun, planFor, launchArgv, findBinaries, 
 import { startLocalCluster } from './start.js';
 import { waitLocalReady } from './ready.js';
 import { discoverComponents, stopLocalCluster } from './stop.js';
+import { describeLocalSwitch, switchLocalProxyMode } from './switch-mode.js';
 
 /** The local provider; supervise() is required here (optional in the Provider interface): `up` calls it unless --detach. */
 export interface LocalProvider extends Provider<LocalSession> {
@@ -32,6 +33,9 @@ export interface LocalProvider extends Provider<LocalSession> {
    * everything and throws an error naming it, with its log tail.
    */
   supervise(ctx: ProviderContext, state: ClusterState, signal: AbortSignal, session?: LocalSession): Promise<'interrupted'>;
+  /** compare-modes: kube-proxy restarted in another mode (see ./switch-mode.ts). */
+  switchProxyMode: NonNullable<Provider['switchProxyMode']>;
+  describeSwitchProxyMode: NonNullable<Provider['describeSwitchProxyMode']>;
 }
 
 export function makeLocalProvider(deps: LocalProviderDeps = defaultLocalDeps): LocalProvider {
@@ -118,6 +122,10 @@ export function makeLocalProvider(deps: LocalProviderDeps = defaultLocalDeps): L
     },
 
     destroy: (ctx, state, session) => stopLocalCluster(deps, ctx, state, session),
+
+    switchProxyMode: (ctx, state, to, record) => switchLocalProxyMode(deps, ctx, state, to, record),
+
+    describeSwitchProxyMode: (state, to) => describeLocalSwitch(state, to),
 
     async collectLogs(ctx, state, dir) {
       const details = readLocalDetails(state.details, 'the state file');
