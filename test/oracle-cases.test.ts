@@ -197,6 +197,29 @@ describe('oracle judge', () => {
     assert.deepEqual(verdict.alteredFound, ['missing-real-server TCP/10.96.10.10:80 10.244.2.5:8080', 'scheduler-mismatch TCP/10.96.10.10:80']);
   });
 
+  it('reads a nodePortAddresses group\'s run under its prefix and judges it with its nodePortAddresses', () => {
+    // The group's run: web as a NodePort; kube-proxy (with nodePortAddresses 192.168.60.0/24) put the
+    // NodePort on 192.168.60.10 only, not on the InternalIP 192.168.50.10.
+    const np = { ...service('web', '10.96.10.10', 80, 'http'), spec: { ...service('web', '10.96.10.10', 80, 'http').spec, type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: 30080, protocol: 'TCP' }] } };
+    const table = `${PROC('rr', true)}TCP  C0A83C0A:7580 rr\n  -> 0AF40105:1F90      Masq    1      0          0\n  -> 0AF40205:1F90      Masq    1      0          0\n`;
+    const group = GUEST.slice(GUEST.indexOf('@@oracle snapshot'), GUEST.indexOf('@@oracle end\n'))
+      .replaceAll('@@oracle ', '@@oracle group-1-')
+      .replace(list([service('kubernetes', '10.96.0.1', 443, 'https'), service('web', '10.96.10.10', 80, 'http')]), list([service('kubernetes', '10.96.0.1', 443, 'https'), np]))
+      .replace(`${PROC('rr', true)}@@oracle group-1-addresses`, `${table}@@oracle group-1-addresses`)
+      .replace('2: oracle0    inet 192.168.50.10/24', '2: oracle0    inet 192.168.60.10/24 scope global oracle0\n2: oracle0    inet6 fd00:50::10/64 scope global\n2: oracle0    inet 192.168.50.10/24');
+    const out = readGuestOutput(GUEST.replace('@@oracle snapshot', `${group}@@oracle snapshot`));
+    const run = out.groups.get(1);
+    assert.ok(run !== undefined);
+    assert.equal(out.groups.size, 1);
+    assert.deepEqual(run.alterations.get('oracle-01-web'), { removed: '-t 10.96.10.10:80 -r 10.244.2.5:8080', edited: '-A -t 10.96.10.10:80 -s rr' });
+    // No IPv6 CIDR in the list: the IPv6 proxier would serve every IPv6 address, but web is IPv4 only.
+    assert.deepEqual(judgeOracleRun(run, ['192.168.60.0/24']).problems, []);
+    const allAddresses = judgeOracleRun(run);
+    assert.ok(allAddresses.check.diff.services.flatMap((r) => r.findings).some((f) => f.virtualServer === 'TCP/192.168.50.10:30080'), 'without the group\'s nodePortAddresses the model wants a NodePort on every address');
+    // The main run is unchanged by the group's sections.
+    assert.deepEqual(judgeOracleRun(out).problems, []);
+  });
+
   it('names a table that differs from the model, and a missing kube-ipvs0 address', () => {
     const broken = GUEST.replace(`${PROC('rr', true)}@@oracle addresses`, `${PROC('rr', false)}@@oracle addresses`).replace(
       /^3: kube-ipvs0 {4}inet 10\.96\.10\.10.*\n/m,
