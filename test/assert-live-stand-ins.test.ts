@@ -20,7 +20,47 @@ const foreignIpvsWorld = (options: { ipvsText?: string; kubeIpvs0?: string[]; ex
     moreAddresses: ['9: eth0@if10    inet6 fe80::42:acff:fe12:3/64 scope link \\       valid_lft forever preferred_lft forever'],
   });
 
+/**
+ * The foreign world with kube-dns's two endpoints hinted for zones (10.244.0.2 for zone-a, 10.244.0.3
+ * for zone-b) and its node labelled/versioned as given. The node's table keeps both endpoints.
+ */
+function zoneHintWorld(node: { zone?: string; kubeletVersion?: string }) {
+  const made = foreignIpvsWorld();
+  const state = made.world.read();
+  const cluster = state.clusters.ext as WorldCluster;
+  const services = cluster.services as { items: { kind: string; metadata: { name: string }; endpoints?: { addresses: string[]; hints?: unknown }[] }[] };
+  for (const item of services.items) {
+    if (item.kind !== 'EndpointSlice' || item.metadata.name !== 'kube-dns-z4f8m') continue;
+    for (const ep of item.endpoints ?? []) ep.hints = { forZones: [{ name: ep.addresses[0] === '10.244.0.2' ? 'zone-a' : 'zone-b' }] };
+  }
+  const worldNode = cluster.nodes[0] as WorldCluster['nodes'][number];
+  if (node.zone !== undefined) worldNode.labels = { 'topology.kubernetes.io/zone': node.zone };
+  if (node.kubeletVersion !== undefined) worldNode.kubeletVersion = node.kubeletVersion;
+  made.world.write(state);
+  return made;
+}
+
 describe('assert, live mode (stand-ins)', () => {
+  // kube-proxy follows zone hints only on a node with a zone label (pkg/proxy/topology.go), and from
+  // 1.31 without the Service's hints annotation (v1.29.15 canUseTopology wants it): live assert must
+  // hand the Node's zone and its release (kubelet version) to the model, as offline assert does.
+  test('zone hints: the node\'s zone label and kubelet version reach the model', async () => {
+    const hinted = zoneHintWorld({ zone: 'zone-a', kubeletVersion: 'v1.34.11' });
+    const result = await runCli(['assert', '--all-nodes', '--kubeconfig', hinted.kubeconfig], standInEnv(hinted.world));
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    assert.match(result.stdout, /10\.244\.0\.3:53/);
+    assert.doesNotMatch(result.stdout, /10\.244\.0\.2:53 /);
+    // The same node on 1.29 (no hints annotation on the Service): kube-proxy keeps every endpoint.
+    const old = zoneHintWorld({ zone: 'zone-a', kubeletVersion: 'v1.29.15' });
+    assert.equal((await runCli(['assert', '--all-nodes', '--kubeconfig', old.kubeconfig], standInEnv(old.world))).code, 0);
+    // KUBE_VERSION given explicitly wins over the kubelet's.
+    const pinned = await runCli(['assert', '--all-nodes', '--kubeconfig', old.kubeconfig], { ...standInEnv(old.world), KUBE_VERSION: '1.34' });
+    assert.equal(pinned.code, 1, pinned.stdout);
+    // No zone label: zone hints never apply.
+    const unzoned = zoneHintWorld({ kubeletVersion: 'v1.34.11' });
+    assert.equal((await runCli(['assert', '--all-nodes', '--kubeconfig', unzoned.kubeconfig], standInEnv(unzoned.world))).code, 0);
+  });
+
   test('a cluster kube-local-up did not create: --all-nodes reads through a host-network helper pod, then deletes it', async () => {
     const { world, kubeconfig } = foreignIpvsWorld();
     const result = await runCli(['assert', '--all-nodes', '--kubeconfig', kubeconfig], standInEnv(world));

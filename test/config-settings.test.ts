@@ -57,6 +57,11 @@ describe('precedence: flag > environment > .env > default', () => {
     assert.equal(resolved.values.kindWorkers, 2);
     assert.deepEqual(resolved.values.excludeCidrs, ['10.0.0.0/8', 'fd00::/8']);
   });
+  it('takes NODEPORT_ADDRESSES=primary alone, never mixed with CIDRs (kube-proxy 1.34.11 validateKubeProxyNodePortAddress)', () => {
+    assert.deepEqual(resolveSettings({ flags: {}, env: { NODEPORT_ADDRESSES: ' primary ' }, dotenv: null }).values.nodePortAddresses, ['primary']);
+    assert.throws(() => resolveSettings({ flags: {}, env: { NODEPORT_ADDRESSES: 'primary,10.0.0.0/8' }, dotenv: null }), /NODEPORT_ADDRESSES=.*"primary" cannot be combined with CIDRs/);
+    assert.throws(() => resolveSettings({ flags: {}, env: { NODEPORT_ADDRESSES: 'primaryy' }, dotenv: null }), /NODEPORT_ADDRESSES=/);
+  });
 });
 
 describe('validation', () => {

@@ -114,6 +114,9 @@ test('NODEPORT_ADDRESSES picks the node addresses that carry NodePorts', async (
     wide.virtualServers.filter((vs) => vs.kind === 'NodePort' && vs.port === 30080).map((vs) => vs.address),
     ['10.0.0.7', '10.96.0.1', '10.96.0.10', '10.96.9.9', '10.96.45.12', '10.96.200.7'],
   );
+  // primary: the first --node-ip of the family stands for the Node's InternalIP (cmd/kube-proxy/app/server.go v1.34.11: <ip>/32).
+  const primary = await json(argv, { NODEPORT_ADDRESSES: 'primary', KUBE_VERSION: '1.34' });
+  assert.deepEqual(primary.virtualServers.filter((vs) => vs.kind === 'NodePort').map((vs) => `${vs.address}:${vs.port}`), ['172.18.0.3:31080', '172.18.0.3:30080']);
 });
 
 test('--family IPv6 models the IPv6 kube-proxy; IP_FAMILY=dual models both', async () => {

@@ -424,3 +424,22 @@ test('an IPv4-mapped IPv6 address in an IPv4 slice is programmed as IPv4 (Go pri
   assert.deepEqual(table(expectFor(items)), ['TCP/10.96.0.71:80 -> 10.244.2.45:80,10.244.3.45:80']);
   assert.deepEqual(table(expectFor(items, { family: 6 })), []);
 });
+
+// nodePortAddresses "primary": cmd/kube-proxy/app/server.go (v1.34.11) turns it into the node's primary
+// IP of each family as <ip>/32 and <ip>/128 (loopback skipped), and NewNodePortAddresses
+// (pkg/proxy/util/nodeport_addresses.go) gives a family without a CIDR the zero CIDR: every address.
+test('nodePortAddresses primary: NodePorts only on the primary IP of the family; a family without one serves every address', () => {
+  const items = [
+    service('np', { type: 'NodePort', ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv4', 'IPv6'], clusterIP: '10.96.0.5', clusterIPs: ['10.96.0.5', 'fd00:96::5'], ports: [{ name: '', port: 80, nodePort: 30080, protocol: 'TCP' }] }),
+  ];
+  const addresses = ['192.168.50.10', '192.168.60.10', 'fd00:50::10', 'fd00:60::10', 'fe80::1', '::1', '127.0.0.1'];
+  const nodePorts = (state: ExpectedIpvsState): string[] => state.virtualServers.filter((vs) => vs.kind === 'NodePort').map((vs) => virtualServerKey(vs));
+  const both = expectIpvsStateForFamilies(readClusterValue({ kind: 'List', items }), { name: HOST, addresses, nodePortAddresses: ['primary'], primaryAddresses: ['192.168.50.10', 'fd00:50::10'], scheduler: 'rr' }, [4, 6]);
+  assert.deepEqual(nodePorts(both), ['TCP/192.168.50.10:30080', 'TCP/[fd00:50::10]:30080']);
+  // Only an IPv4 InternalIP: the IPv6 proxier gets no CIDR, so every global IPv6 address (not ::1, not link-local).
+  const v4only = expectIpvsStateForFamilies(readClusterValue({ kind: 'List', items }), { name: HOST, addresses, nodePortAddresses: ['primary'], primaryAddresses: ['192.168.50.10'], scheduler: 'rr' }, [4, 6]);
+  assert.deepEqual(nodePorts(v4only), ['TCP/192.168.50.10:30080', 'TCP/[fd00:50::10]:30080', 'TCP/[fd00:60::10]:30080']);
+  // A CIDR of one family matching nothing: no NodePort of that family; the other family matches everything.
+  const none = expectIpvsStateForFamilies(readClusterValue({ kind: 'List', items }), { name: HOST, addresses, nodePortAddresses: ['203.0.113.0/24'], scheduler: 'rr' }, [4, 6]);
+  assert.deepEqual(nodePorts(none), ['TCP/[fd00:50::10]:30080', 'TCP/[fd00:60::10]:30080']);
+});

@@ -43,16 +43,19 @@ describe('kubectl readers', () => {
     assert.throws(() => proxyModeFromConfigMap({ data: {} }), /has no config\.conf/);
   });
 
-  test('readNodeList keeps names, InternalIPs (canonical) and readiness', () => {
+  test('readNodeList keeps names, InternalIPs (canonical), readiness, the zone label and the kubelet version', () => {
     const nodes = readNodeList({
       items: [
-        { metadata: { name: 'a' }, status: { addresses: [{ type: 'InternalIP', address: '172.18.0.2' }, { type: 'InternalIP', address: 'FC00:F853:CCD:E793::2' }, { type: 'Hostname', address: 'a' }], conditions: [{ type: 'Ready', status: 'True' }] } },
-        { metadata: { name: 'b' }, status: { conditions: [{ type: 'Ready', status: 'Unknown' }] } },
+        {
+          metadata: { name: 'a', labels: { 'topology.kubernetes.io/zone': 'zone-a' } },
+          status: { addresses: [{ type: 'InternalIP', address: '172.18.0.2' }, { type: 'InternalIP', address: 'FC00:F853:CCD:E793::2' }, { type: 'Hostname', address: 'a' }], conditions: [{ type: 'Ready', status: 'True' }], nodeInfo: { kubeletVersion: 'v1.34.11' } },
+        },
+        { metadata: { name: 'b', labels: { 'topology.kubernetes.io/zone': '' } }, status: { conditions: [{ type: 'Ready', status: 'Unknown' }] } },
       ],
     });
     assert.deepEqual(nodes, [
-      { name: 'a', internalIPs: ['172.18.0.2', 'fc00:f853:ccd:e793::2'], ready: true },
-      { name: 'b', internalIPs: [], ready: false },
+      { name: 'a', internalIPs: ['172.18.0.2', 'fc00:f853:ccd:e793::2'], ready: true, zone: 'zone-a', kubeletVersion: 'v1.34.11' },
+      { name: 'b', internalIPs: [], ready: false, zone: null, kubeletVersion: null },
     ]);
   });
 });

@@ -152,6 +152,8 @@ describe('settings a version cannot honour are errors naming the setting and the
     { name: 'timeouts before 1.18', input: { version: '1.17.17', mode: 'ipvs', ipvs: { tcpFinTimeout: '30s' } }, message: /IPVS_TCPFIN_TIMEOUT=30s \(--ipvs-tcpfin-timeout\) needs kube-proxy 1\.18/ },
     { name: 'excludeCIDRs before 1.11', input: { version: '1.10.13', mode: 'ipvs', ipvs: { excludeCidrs: ['10.0.0.0/8'] } }, message: /IPVS_EXCLUDE_CIDRS \(--exclude-cidrs\) needs kube-proxy 1\.11/ },
     { name: 'nodePortAddresses before 1.10', input: { version: '1.9.11', mode: 'iptables', nodePortAddresses: ['10.0.0.0/8'] }, message: /NODEPORT_ADDRESSES \(--nodeport-addresses\) needs kube-proxy 1\.10/ },
+    // kube-proxy 1.29.15 pkg/proxy/apis/config/validation/validation.go: every entry must parse as a CIDR.
+    { name: 'nodePortAddresses primary before 1.31', input: { version: '1.29.15', mode: 'ipvs', nodePortAddresses: ['primary'] }, message: /NODEPORT_ADDRESSES=primary needs kube-proxy 1\.31; kube-proxy 1\.29\.15 accepts only CIDRs/ },
     { name: 'a scheduler outside the pre-1.27 list', input: { version: '1.26.15', mode: 'ipvs', ipvs: { scheduler: 'mh' } }, message: /IPVS_SCHEDULER=mh \(--scheduler\) is rejected by kube-proxy 1\.26\.15: before 1\.27 it accepts only rr, wrr/ },
     { name: 'SupportIPVSProxyMode after 1.20', input: { version: '1.21.0', mode: 'ipvs', featureGates: { SupportIPVSProxyMode: true } }, message: /SupportIPVSProxyMode, which was removed after 1\.20.*remove it/ },
     { name: 'SupportIPVSProxyMode=false on 1.9', input: { version: '1.9.0', mode: 'ipvs', featureGates: { SupportIPVSProxyMode: false } }, message: /SupportIPVSProxyMode=false.*runs IPVS mode only with SupportIPVSProxyMode=true/ },
@@ -166,6 +168,10 @@ describe('settings a version cannot honour are errors naming the setting and the
   for (const c of cases) {
     it(c.name, () => assert.match(planError(c.input), c.message));
   }
+
+  it('nodePortAddresses primary from 1.31 is written as kube-proxy reads it', () => {
+    assert.deepEqual(planAndParse({ version: '1.34.11', mode: 'ipvs', nodePortAddresses: ['primary'] }).doc.nodePortAddresses, ['primary']);
+  });
 
   it('lists every problem at once', () => {
     const message = planError({ version: '1.12.0', mode: 'ipvs', ipvs: { scheduler: 'mh', strictArp: true, udpTimeout: '10s' } });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { MANAGED_BY_LABEL, ORACLE_MANAGED_BY, OracleCaseError, planOracleFiles, readOracleCase } from '../src/oracle/cases.js';
+import { MANAGED_BY_LABEL, ORACLE_MANAGED_BY, OracleCaseError, caseClusterIPs, oracleGroups, planOracleFiles, readOracleCase, vipMark } from '../src/oracle/cases.js';
 import { judgeCase, judgeOracleRun, judgeThenCase, judgeThenRun, kubeProxyRelease, readGuestOutput, readInterfaceAddresses, wantedAlterationFindings } from '../src/oracle/judge.js';
 import { ROOT } from './helpers/cli.js';
 
@@ -71,13 +71,36 @@ describe('oracle cases', () => {
     assert.throws(() => readOracleCase('x', 'description: d\nobjects: [{kind: Service, metadata: {name: s}}]\nthen: {description: nothing}\n'), /apply or delete at least one/);
   });
 
+  it('groups cases by their nodePortAddresses: own metadata files, deleted after the run, only the groups this release takes', () => {
+    const svc = (name: string, ip: string, extra = '') => `description: d\n${extra}objects:\n  - {kind: Service, metadata: {name: ${name}}, spec: {clusterIP: ${ip}, clusterIPs: [${ip}, "fd00:96::${ip.split('.')[2]}"]}}\n`;
+    const cases = [
+      readOracleCase('plain', svc('a', '10.96.1.10')),
+      readOracleCase('cidr', svc('b', '10.96.2.10', 'nodePortAddresses: [192.168.60.0/24]\n')),
+      readOracleCase('primary', svc('c', '10.96.3.10', 'nodePortAddresses: [primary]\n')),
+      readOracleCase('cidr-too', svc('d', '10.96.4.10', 'nodePortAddresses: [192.168.60.0/24]\n')),
+    ];
+    assert.deepEqual(oracleGroups(cases).map((g) => [g.id, g.nodePortAddresses.join(','), g.caseIndexes]), [[1, '192.168.60.0/24', [1, 3]], [2, 'primary', [2]]]);
+    assert.deepEqual(caseClusterIPs(cases[1]!), ['10.96.2.10', 'fd00:96::2']);
+    assert.deepEqual(caseClusterIPs(cases[1]!).map(vipMark), ['10.96.2.10:', '[fd00:96::2]:']);
+    const files = planOracleFiles(cases, [1]);
+    assert.ok('oracle-01-plain.sh' in files);
+    assert.ok('group-1-oracle-02-cidr.sh' in files && 'group-1-oracle-04-cidr-too.sh' in files);
+    assert.ok(!Object.keys(files).some((f) => f.includes('oracle-03-primary') && f.endsWith('.sh')), 'a group the release does not take has no metadata file');
+    assert.equal(files['groups.sh'], 'GROUP_IDS=(1)\n');
+    assert.match(files['group-1-oracle-02-cidr.sh'] ?? '', /^REMOVE=\('DELETE \/api\/v1\/namespaces\/default\/services\/b'\)$/m);
+    assert.match(files['group-1-oracle-02-cidr.sh'] ?? '', /^VIPS=\('10\.96\.2\.10:' '\[fd00:96::2\]:'\)$/m);
+    assert.ok(!/^REMOVE=/m.test(files['oracle-01-plain.sh'] ?? ''));
+    assert.throws(() => readOracleCase('x', 'description: d\nnodePortAddresses: []\nobjects: [{kind: Service, metadata: {name: s}}]\n'), /nodePortAddresses: a non-empty list/);
+    assert.throws(() => readOracleCase('x', 'description: d\nnodePortAddresses: [primary]\nobjects: [{kind: Service, metadata: {name: s}}]\nthen: {description: t, delete: [{kind: Service, name: s}]}\n'), /cannot have a then state/);
+  });
+
   it('rejects a case without objects or with an unknown kind', () => {
     assert.throws(() => readOracleCase('x', 'description: d\nobjects: []\n'), OracleCaseError);
     assert.throws(() => readOracleCase('x', 'description: d\nobjects: [{kind: Pod, metadata: {name: p}}]\n'), /kind must be Service or EndpointSlice/);
     assert.throws(() => readOracleCase('Bad_Name', 'description: d\nobjects: [{kind: Service, metadata: {name: s}}]\n'), /file name/);
   });
 
-  it('plans the requests and the events kube-proxy must count (one per object, IPv4 slices only)', () => {
+  it('plans the requests and the events kube-proxy must count (one per object; IPv4 and IPv6 slices that name their Service, never FQDN)', () => {
     const c = readOracleCase(
       'lb',
       [
@@ -87,6 +110,7 @@ describe('oracle cases', () => {
         '  - {kind: EndpointSlice, metadata: {name: lb-4, labels: {kubernetes.io/service-name: lb}}, addressType: IPv4, endpoints: []}',
         '  - {kind: EndpointSlice, metadata: {name: lb-6, namespace: other, labels: {kubernetes.io/service-name: lb}}, addressType: IPv6, endpoints: []}',
         '  - {kind: EndpointSlice, metadata: {name: lb-x}, addressType: IPv4, endpoints: []}',
+        '  - {kind: EndpointSlice, metadata: {name: lb-f, labels: {kubernetes.io/service-name: lb}}, addressType: FQDN, endpoints: []}',
       ].join('\n'),
     );
     const files = planOracleFiles([c]);
@@ -94,7 +118,8 @@ describe('oracle cases', () => {
     assert.match(meta, /^VIPS=\(\)$/m);
     assert.match(meta, /^NAMESPACES=\('default' 'other'\)$/m);
     assert.match(meta, /^SERVICE_EVENTS=1$/m);
-    assert.match(meta, /^SLICE_EVENTS=1$/m);
+    // lb-4 and lb-6 (each family's proxier counts its own, pkg/proxy/endpointschangetracker.go v1.34.11); not lb-x (no Service), not lb-f (FQDN).
+    assert.match(meta, /^SLICE_EVENTS=2$/m);
     assert.match(meta, /'PATCH \/api\/v1\/namespaces\/default\/services\/lb\/status oracle-01-lb\.0\.status\.json application\/merge-patch\+json'/);
     assert.match(meta, /'POST \/apis\/discovery\.k8s\.io\/v1\/namespaces\/other\/endpointslices oracle-01-lb\.2\.json'/);
     const slice = JSON.parse(files['oracle-01-lb.1.json'] ?? '{}') as { apiVersion: string; metadata: { labels: Record<string, string> } };
@@ -172,6 +197,29 @@ describe('oracle judge', () => {
     assert.deepEqual(verdict.alteredFound, ['missing-real-server TCP/10.96.10.10:80 10.244.2.5:8080', 'scheduler-mismatch TCP/10.96.10.10:80']);
   });
 
+  it('reads a nodePortAddresses group\'s run under its prefix and judges it with its nodePortAddresses', () => {
+    // The group's run: web as a NodePort; kube-proxy (with nodePortAddresses 192.168.60.0/24) put the
+    // NodePort on 192.168.60.10 only, not on the InternalIP 192.168.50.10.
+    const np = { ...service('web', '10.96.10.10', 80, 'http'), spec: { ...service('web', '10.96.10.10', 80, 'http').spec, type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: 30080, protocol: 'TCP' }] } };
+    const table = `${PROC('rr', true)}TCP  C0A83C0A:7580 rr\n  -> 0AF40105:1F90      Masq    1      0          0\n  -> 0AF40205:1F90      Masq    1      0          0\n`;
+    const group = GUEST.slice(GUEST.indexOf('@@oracle snapshot'), GUEST.indexOf('@@oracle end\n'))
+      .replaceAll('@@oracle ', '@@oracle group-1-')
+      .replace(list([service('kubernetes', '10.96.0.1', 443, 'https'), service('web', '10.96.10.10', 80, 'http')]), list([service('kubernetes', '10.96.0.1', 443, 'https'), np]))
+      .replace(`${PROC('rr', true)}@@oracle group-1-addresses`, `${table}@@oracle group-1-addresses`)
+      .replace('2: oracle0    inet 192.168.50.10/24', '2: oracle0    inet 192.168.60.10/24 scope global oracle0\n2: oracle0    inet6 fd00:50::10/64 scope global\n2: oracle0    inet 192.168.50.10/24');
+    const out = readGuestOutput(GUEST.replace('@@oracle snapshot', `${group}@@oracle snapshot`));
+    const run = out.groups.get(1);
+    assert.ok(run !== undefined);
+    assert.equal(out.groups.size, 1);
+    assert.deepEqual(run.alterations.get('oracle-01-web'), { removed: '-t 10.96.10.10:80 -r 10.244.2.5:8080', edited: '-A -t 10.96.10.10:80 -s rr' });
+    // No IPv6 CIDR in the list: the IPv6 proxier would serve every IPv6 address, but web is IPv4 only.
+    assert.deepEqual(judgeOracleRun(run, ['192.168.60.0/24']).problems, []);
+    const allAddresses = judgeOracleRun(run);
+    assert.ok(allAddresses.check.diff.services.flatMap((r) => r.findings).some((f) => f.virtualServer === 'TCP/192.168.50.10:30080'), 'without the group\'s nodePortAddresses the model wants a NodePort on every address');
+    // The main run is unchanged by the group's sections.
+    assert.deepEqual(judgeOracleRun(out).problems, []);
+  });
+
   it('names a table that differs from the model, and a missing kube-ipvs0 address', () => {
     const broken = GUEST.replace(`${PROC('rr', true)}@@oracle addresses`, `${PROC('rr', false)}@@oracle addresses`).replace(
       /^3: kube-ipvs0 {4}inet 10\.96\.10\.10.*\n/m,
@@ -219,7 +267,14 @@ describe('oracle judge', () => {
   });
 
   it('reads interface addresses and the alteration words', () => {
-    assert.deepEqual([...readInterfaceAddresses('2: eth0    inet 10.0.0.2/24 brd x\n2: eth0    inet6 fe80::1/64\n').entries()], [['eth0', ['10.0.0.2']]]);
+    assert.deepEqual([...readInterfaceAddresses('2: eth0    inet 10.0.0.2/24 brd x\n2: eth0    inet6 FD00:50:0::10/64 scope global\n3: kube-ipvs0    inet6 fe80::1/64\n').entries()], [
+      ['eth0', ['10.0.0.2', 'fd00:50::10']],
+      ['kube-ipvs0', ['fe80::1']],
+    ]);
+    assert.deepEqual(wantedAlterationFindings({ removed: '-t [fd00:96::1:60]:80 -r [fd00:244:1::60]:8080', edited: '-A -t [fd00:96::1:60]:80 -s rr' }), [
+      'missing-real-server TCP/[fd00:96::1:60]:80 [fd00:244:1::60]:8080',
+      'scheduler-mismatch TCP/[fd00:96::1:60]:80',
+    ]);
     assert.deepEqual(wantedAlterationFindings({ removed: '-u 10.96.2.10:53 -r 10.244.1.6:5353', edited: '-A -u 10.96.2.10:53 -s rr -p 600' }), [
       'missing-real-server UDP/10.96.2.10:53 10.244.1.6:5353',
       'scheduler-mismatch UDP/10.96.2.10:53',

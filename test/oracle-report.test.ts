@@ -11,7 +11,7 @@ import type { OracleRunResult } from '../src/oracle/report.js';
 import { OracleResultError, caseOutcome, readRunResult, renderConformanceDoc, renderOracleJunit } from '../src/oracle/report.js';
 import { ROOT } from './helpers/cli.js';
 
-const run = (kubernetes: string, outcomes: Record<string, 'match' | 'different' | 'rejected'>): OracleRunResult => ({
+const run = (kubernetes: string, outcomes: Record<string, 'match' | 'different' | 'rejected' | 'unsupported'>): OracleRunResult => ({
   schema: 1,
   kubernetes,
   kubeProxyVersion: `Kubernetes v${kubernetes}`,
@@ -32,6 +32,7 @@ describe('oracle results', () => {
     assert.equal(caseOutcome({ rejected: null, problems: [] }), 'match');
     assert.equal(caseOutcome({ rejected: null, problems: ['x'] }), 'different');
     assert.equal(caseOutcome({ rejected: '422', problems: [] }), 'rejected');
+    assert.equal(caseOutcome({ rejected: null, problems: [], unsupported: 'no primary before 1.31' }), 'unsupported');
   });
 
   it('reads a saved run back and refuses a malformed one with its file name', () => {
@@ -43,14 +44,17 @@ describe('oracle results', () => {
   });
 
   it('JUnit: a failure per differing case, a skip per refused one, a pass per match', () => {
-    const xml = renderOracleJunit(run('1.29.15', { a: 'match', b: 'different', c: 'rejected' }), 12);
-    assert.match(xml, /<testsuite name="kube-proxy 1\.29\.15" tests="4" failures="1" errors="0" skipped="1"/);
+    const xml = renderOracleJunit(run('1.29.15', { a: 'match', b: 'different', c: 'rejected', d: 'unsupported' }), 12);
+    assert.match(xml, /<testsuite name="kube-proxy 1\.29\.15" tests="5" failures="1" errors="0" skipped="2"/);
+    assert.match(xml, /<testcase name="d"[^>]*>\s*<skipped>not in kube-proxy 1\.29\.15: d went unsupported<\/skipped>/);
     assert.match(xml, /<testcase name="b" classname="kube-proxy-oracle\.1\.29\.15"[^>]*>\s*<failure message="ipvs expect differs from kube-proxy 1\.29\.15" type="model-difference">b went different<\/failure>/);
     assert.match(xml, /<testcase name="c"[^>]*>\s*<skipped>the API server refused the case: c went rejected<\/skipped>/);
   });
 
   it('the document: one column per release in version order, headed by kube-proxy --version', () => {
-    const doc = renderConformanceDoc([run('1.37.2', { a: 'match', b: 'rejected' }), run('1.29.15', { a: 'different' })], new Map([['a', 'A'], ['b', 'B']]));
+    const doc = renderConformanceDoc([run('1.37.2', { a: 'match', b: 'rejected', c: 'match' }), run('1.29.15', { a: 'different', c: 'unsupported' })], new Map([['a', 'A'], ['b', 'B'], ['c', 'C']]));
+    assert.match(doc, /^\| c \| not in this release \| match \|$/m);
+    assert.match(doc, /^\| Kubernetes v1\.29\.15 \| 2026-12-02 \| 2 \| 0 \| 1 \| 0 \| 1 \| clean \| 30 \|$/m);
     assert.match(doc, /^\| case \| Kubernetes v1\.29\.15 \| Kubernetes v1\.37\.2 \|$/m);
     assert.match(doc, /^\| a \| \*\*DIFFERENT\*\* \| match \|$/m);
     assert.match(doc, /^\| b \| not run \| rejected by the API server \|$/m);

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Runs inside ONE lab VM (test/oracle/kube-proxy.test.ts starts it): a real etcd,
-# a real kube-apiserver and a real kube-proxy in IPVS mode. Then every case's
+# a real dual-stack kube-apiserver and a real kube-proxy in IPVS mode (one proxier
+# per family, as kube-proxy runs on a node with IPv6). First, per nodePortAddresses
+# group (groups.sh, kube-proxy-group-N.yaml), a kube-proxy with that configuration
+# gets the group's cases alone, which are checked and deleted again. Then every case's
 # Services and EndpointSlices are created through the API (src/oracle/cases.ts
 # wrote the requests; the cases never share a name, ClusterIP or NodePort), the
 # script waits until kube-proxy has synced them (its /metrics, never a sleep),
@@ -10,7 +13,7 @@
 # Requests go through curl: a kubectl start costs tens of seconds under emulation.
 #
 # usage: guest.sh BIN_DIR CASES_DIR KUBE_PROXY_CONFIG
-# Output: "@@oracle <name>" section markers on stdout; progress on stderr.
+# Output: "@@oracle <name>" section markers on stdout (a group's carry its prefix, "group-N-"); progress on stderr.
 set -euo pipefail
 
 BIN=$1
@@ -19,9 +22,16 @@ PROXY_CONFIG=$3
 W=/tmp/kube-local-up-oracle
 NODE_NAME=oracle-node
 NODE_IP=192.168.50.10
+NODE_IP6=fd00:50::10
+# One more address per family, not in the Node object: nodePortAddresses CIDRs can match it alone.
+NODE_EXTRA_IP=192.168.60.10
+NODE_EXTRA_IP6=fd00:60::10
 NODE_ZONE=zone-a
 POD_CIDR=10.244.0.0/16
+POD_CIDR6=fd00:244::/48
 SERVICE_CIDR=10.96.0.0/16
+# NOTE: kube-apiserver 1.29 refuses an IPv6 service range larger than /108 (20 bits of allocator).
+SERVICE_CIDR6=fd00:96::/108
 TOKEN=oracle-admin-token
 METRICS=http://127.0.0.1:10249/metrics
 # Seconds: each external command, the API server's start, kube-proxy's first sync, one case's sync.
@@ -87,9 +97,14 @@ mkdir -p "$W/pki" "$W/etcd"
 ip link set lo up
 ip link add oracle0 type dummy
 ip addr add "$NODE_IP/24" dev oracle0
+ip addr add "$NODE_EXTRA_IP/24" dev oracle0
+ip addr add "$NODE_IP6/64" dev oracle0 nodad
+ip addr add "$NODE_EXTRA_IP6/64" dev oracle0 nodad
 ip link set oracle0 up
 ip route add "$POD_CIDR" dev oracle0
 ip route add default dev oracle0
+ip -6 route add "$POD_CIDR6" dev oracle0
+ip -6 route add default dev oracle0
 modprobe -a ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh nf_conntrack
 
 # ---- etcd
@@ -121,7 +136,7 @@ EOF
 log "starting kube-apiserver"
 "$BIN/kube-apiserver" --etcd-servers=http://127.0.0.1:2379 --cert-dir="$W/pki" \
   --secure-port=6443 --advertise-address="$NODE_IP" --token-auth-file="$W/tokens.csv" \
-  --authorization-mode=AlwaysAllow --service-cluster-ip-range="$SERVICE_CIDR" \
+  --authorization-mode=AlwaysAllow --service-cluster-ip-range="$SERVICE_CIDR,$SERVICE_CIDR6" \
   --service-account-issuer=https://kubernetes.default.svc --service-account-key-file="$W/pki/sa.pub" \
   --service-account-signing-key-file="$W/pki/sa.key" --enable-priority-and-fairness=false \
   --endpoint-reconciler-type=none >"$W/apiserver.log" 2>&1 &
@@ -137,164 +152,216 @@ until api GET /api/v1/namespaces/default >/dev/null 2>&1; do
   sleep 1
 done
 
-# ---- kube-proxy's Node: its name, its zone (topology hints), its InternalIP.
+# ---- kube-proxy's Node: its name, its zone (topology hints), its InternalIPs (one per family: "primary").
 echo "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"$NODE_NAME\",\"labels\":{\"kubernetes.io/hostname\":\"$NODE_NAME\",\"topology.kubernetes.io/zone\":\"$NODE_ZONE\"}}}" >"$W/node.json"
-echo "{\"status\":{\"addresses\":[{\"type\":\"InternalIP\",\"address\":\"$NODE_IP\"},{\"type\":\"Hostname\",\"address\":\"$NODE_NAME\"}]}}" >"$W/node-status.json"
+echo "{\"status\":{\"addresses\":[{\"type\":\"InternalIP\",\"address\":\"$NODE_IP\"},{\"type\":\"InternalIP\",\"address\":\"$NODE_IP6\"},{\"type\":\"Hostname\",\"address\":\"$NODE_NAME\"}]}}" >"$W/node-status.json"
 api POST /api/v1/nodes "$W/node.json" >/dev/null || fail "cannot create the Node"
 api PATCH "/api/v1/nodes/$NODE_NAME/status" "$W/node-status.json" application/merge-patch+json >/dev/null || fail "cannot set the Node's addresses"
 
 # ---- kube-proxy
 proxy_version=$("$BIN/kube-proxy" --version)
-log "starting kube-proxy $proxy_version"
-"$BIN/kube-proxy" --config "$PROXY_CONFIG" --v=2 >"$W/kube-proxy.log" 2>&1 &
-proxy_pid=$!
-pids+=($proxy_pid)
 
 # One metric's value (0 when absent).
 metric() { awk -v name="$1" '$1 == name || index($1, name "{") == 1 { v = $2 } END { print v == "" ? 0 : v }' "$W/metrics"; }
 scrape() { curl -sf --max-time 10 "$METRICS" >"$W/metrics"; }
 
-started=$(date +%s)
-until scrape && [ "$(metric kubeproxy_sync_proxy_rules_last_timestamp_seconds)" != 0 ]; do
-  kill -0 "$proxy_pid" 2>/dev/null || fail "kube-proxy exited"
-  [ $(( $(date +%s) - started )) -lt "$PROXY_START_TIMEOUT" ] || fail "kube-proxy did not sync within ${PROXY_START_TIMEOUT}s"
-  sleep 1
-done
-log "kube-proxy synced after $(( $(date +%s) - started ))s"
+# Starts kube-proxy with config file $1 and waits for its first sync; a running one is stopped first
+# (a new process: its counters start again from zero).
+proxy_pid=
+start_proxy() {
+  if [ -n "$proxy_pid" ]; then
+    kill -CONT "$proxy_pid" 2>/dev/null || true
+    kill "$proxy_pid" 2>/dev/null || true
+    wait "$proxy_pid" 2>/dev/null || true
+  fi
+  log "starting kube-proxy $proxy_version with $(basename "$1")"
+  "$BIN/kube-proxy" --config "$1" --v=2 >>"$W/kube-proxy.log" 2>&1 &
+  proxy_pid=$!
+  pids+=($proxy_pid)
+  local started
+  started=$(date +%s)
+  # The metrics server of a stopped kube-proxy may answer for a moment: wait for this one's first sync.
+  until scrape && [ "$(metric kubeproxy_sync_proxy_rules_last_timestamp_seconds)" != 0 ]; do
+    kill -0 "$proxy_pid" 2>/dev/null || fail "kube-proxy exited"
+    [ $(( $(date +%s) - started )) -lt "$PROXY_START_TIMEOUT" ] || fail "kube-proxy did not sync within ${PROXY_START_TIMEOUT}s"
+    sleep 1
+  done
+  log "kube-proxy synced after $(( $(date +%s) - started ))s"
+}
 
-# Values of the sync metrics, in one pass: SERVICES SLICES SYNCS FAMILIES LABELLED.
+# Values of the sync metrics, in one pass: SERVICES SLICES SYNCS4 SYNCS6 FAMILIES LABELLED.
 # NOTE: on a host with IPv6, kube-proxy runs one proxier per family (cmd/kube-proxy/app/server_linux.go
-# platformCheckSupported); both count every Service event, only the IPv4 one counts IPv4 slices
-# (pkg/proxy/endpointschangetracker.go), and per-family metrics carry ip_family. The sync count read
-# here is the IPv4 proxier's; FAMILIES is how many proxiers run (each sets its last-queued time at start).
+# platformCheckSupported); both count every Service event, and each counts the slices of its own
+# family (pkg/proxy/endpointschangetracker.go; at 1.29 both count every slice) in the same unlabelled
+# counters. The sync counts carry ip_family from 1.30 (pkg/proxy/metrics/metrics.go): SYNCS4 and
+# SYNCS6 are then each proxier's; without labels (1.29) SYNCS4 is the shared count and SYNCS6 is 0.
+# FAMILIES is how many proxiers run (each sets its last-queued time at start).
 sync_metrics() {
   awk '
     function base(n) { sub(/\{.*/, "", n); return n }
     /ip_family=/ { l = 1 }
-    /ip_family="IPv6"/ { if (base($1) == "kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds") f++; next }
     base($1) == "kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds" { f++ }
     base($1) == "kubeproxy_sync_proxy_rules_service_changes_total" { s = $2 }
     base($1) == "kubeproxy_sync_proxy_rules_endpoint_changes_total" { e = $2 }
-    base($1) == "kubeproxy_sync_proxy_rules_duration_seconds_count" { c = $2 }
-    END { print s + 0, e + 0, c + 0, (f > 0 ? f : 1), l + 0 }' "$W/metrics"
+    base($1) == "kubeproxy_sync_proxy_rules_duration_seconds_count" { if ($1 ~ /ip_family="IPv6"/) c6 = $2; else c4 = $2 }
+    END { print s + 0, e + 0, c4 + 0, c6 + 0, (f > 0 ? f : 1), l + 0 }' "$W/metrics"
 }
 
-# The barrier: an EndpointSlice of a Service that does not exist. kube-proxy tracks it (and queues a
-# sync for every change of it) but programs nothing for it.
+# The barrier: an EndpointSlice per family of a Service that does not exist. Each proxier tracks
+# its family's (and queues a sync for every change of it) but programs nothing for it.
 barrier_count=0
 barrier() {
   barrier_count=$(( barrier_count + 1 ))
-  printf '{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"oracle-barrier","namespace":"default","labels":{"kubernetes.io/service-name":"oracle-barrier","endpointslice.kubernetes.io/managed-by":"kube-local-up-oracle"}},"addressType":"IPv4","ports":[{"name":"","port":9,"protocol":"TCP"}],"endpoints":[{"addresses":["10.255.%d.%d"]}]}' \
-    $(( barrier_count / 250 )) $(( barrier_count % 250 + 1 )) >"$W/barrier.json"
-  if [ "$barrier_count" = 1 ]; then api POST /apis/discovery.k8s.io/v1/namespaces/default/endpointslices "$W/barrier.json" >/dev/null
-  else api PUT /apis/discovery.k8s.io/v1/namespaces/default/endpointslices/oracle-barrier "$W/barrier.json" >/dev/null; fi
+  local family body
+  for family in IPv4 IPv6; do
+    if [ "$family" = IPv4 ]; then body=$(printf '10.255.%d.%d' $(( barrier_count / 250 )) $(( barrier_count % 250 + 1 )))
+    else body=$(printf 'fd00:255::%x' "$barrier_count"); fi
+    printf '{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"oracle-barrier-%s","namespace":"default","labels":{"kubernetes.io/service-name":"oracle-barrier","endpointslice.kubernetes.io/managed-by":"kube-local-up-oracle"}},"addressType":"%s","ports":[{"name":"","port":9,"protocol":"TCP"}],"endpoints":[{"addresses":["%s"]}]}' \
+      "${family,,}" "$family" "$body" >"$W/barrier.json"
+    if [ "$barrier_count" = 1 ]; then api POST /apis/discovery.k8s.io/v1/namespaces/default/endpointslices "$W/barrier.json" >/dev/null
+    else api PUT "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/oracle-barrier-${family,,}" "$W/barrier.json" >/dev/null; fi
+  done
 }
 
 # Waits until kube-proxy has received at least $1 Service and $2 EndpointSlice change events in
-# total (moment R), then until two IPv4 syncs have ended after R: syncs run one at a time, so the
-# second one started after R and programmed every change. The barrier guarantees a sync after R;
-# kube-proxy's periodic sync (ipvs.syncPeriod) brings the other if nothing else does.
+# total (moment R), then until two syncs of each proxier have ended after R: a proxier's syncs run
+# one at a time, so its second one started after R and programmed every change. The barrier
+# guarantees a sync of each after R; the periodic sync (ipvs.syncPeriod) brings the other if nothing else does.
 wait_synced() {
-  local want_services=$1 want_slices=$2 deadline=$(( $(date +%s) + SYNC_TIMEOUT )) received= s e c f l syncs=2
+  local want_services=$1 want_slices=$2 deadline=$(( $(date +%s) + SYNC_TIMEOUT )) r4= r6= s e c4 c6 f l
   while :; do
     scrape || fail "cannot read kube-proxy's metrics"
-    read -r s e c f l <<<"$(sync_metrics)"
-    # NOTE: before ip_family labels (kube-proxy 1.29: pkg/proxy/metrics/metrics.go has none), a
-    # dual-stack kube-proxy's two proxiers share one sync count: wait for twice as many syncs.
-    [ "$l" = 1 ] || syncs=4
-    if [ -z "$received" ]; then
+    read -r s e c4 c6 f l <<<"$(sync_metrics)"
+    if [ -z "$r4" ]; then
       if [ "$s" -ge "$want_services" ] && [ "$e" -ge "$want_slices" ]; then
-        received=$c
+        r4=$c4 r6=$c6
         barrier
-        log "kube-proxy received every change (IPv4 syncs so far: $c)"
+        log "kube-proxy received every change (syncs so far: IPv4 $c4, IPv6 $c6; $f proxiers, labelled $l)"
       fi
-    elif [ "$c" -ge $(( received + syncs )) ]; then
-      return 0
+    elif [ "$l" = 0 ]; then
+      # NOTE: without ip_family labels (kube-proxy 1.29: pkg/proxy/metrics/metrics.go has none), the
+      # proxiers share one sync count (and one last-queued gauge): wait for twice as many syncs.
+      [ "$c4" -lt $(( r4 + 4 )) ] || return 0
+    elif [ "$f" -lt 2 ]; then
+      [ "$c4" -lt $(( r4 + 2 )) ] || return 0
+    else
+      [ "$c4" -lt $(( r4 + 2 )) ] || [ "$c6" -lt $(( r6 + 2 )) ] || return 0
     fi
     kill -0 "$proxy_pid" 2>/dev/null || fail "kube-proxy exited"
-    [ "$(date +%s)" -lt "$deadline" ] || fail "kube-proxy did not sync within ${SYNC_TIMEOUT}s (want $want_services service and $want_slices slice events; have $s $e; IPv4 syncs $c)"
+    [ "$(date +%s)" -lt "$deadline" ] || fail "kube-proxy did not sync within ${SYNC_TIMEOUT}s (want $want_services service and $want_slices slice events; have $s $e; syncs IPv4 $c4 IPv6 $c6)"
     sleep 0.5
   done
 }
 
 # Changes seen so far: the baseline each case adds its own events to.
-totals() { scrape; read -r services slices _ families _ <<<"$(sync_metrics)"; }
+totals() { scrape; read -r services slices _ _ families _ <<<"$(sync_metrics)"; }
+
+# Creates the cases of the metadata files given (kube-proxy paused meanwhile: it would otherwise
+# sync after nearly every request and starve the emulated CPUs; its watches resume where they
+# stopped, so it sees every event), waits for kube-proxy's sync, and prints the state with section
+# prefix $1: the cluster, /proc/net/ip_vs, the addresses, then the altered table.
+run_cases() {
+  local prefix=$1 meta name
+  shift
+  totals
+  want_services=$services want_slices=$slices
+  t0=$(now)
+  kill -STOP "$proxy_pid"
+  for meta in "$@"; do
+    # Written by the host (src/oracle/cases.ts): NAMESPACES, CREATE ("METHOD PATH [FILE [TYPE]]" each),
+    # VIPS (how the case's ClusterIPs start a virtual server), SERVICE_EVENTS, SLICE_EVENTS.
+    # shellcheck disable=SC1090
+    . "$meta"
+    name=$(basename "$meta" .sh)
+    name=${name#"$prefix"}
+    log "creating $name"
+    for ns in "${NAMESPACES[@]}"; do
+      if [ "$ns" != default ] && ! api GET "/api/v1/namespaces/$ns" >/dev/null 2>&1; then
+        echo "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"$ns\"}}" >"$W/ns.json"
+        api POST /api/v1/namespaces "$W/ns.json" >/dev/null || fail "case $name: namespace $ns"
+      fi
+    done
+    rejected=
+    if ! api_batch "${CREATE[@]}"; then
+      cat "$W/response" >&2
+      # A case that says some API servers refuse it is reported, not fatal (the host judges it).
+      [ "$MAY_BE_REJECTED" = 1 ] || fail "case $name: $batch_failed"
+      rejected="$batch_failed: $(head -c 400 "$W/response" | tr -d '\n')"
+    fi
+    if [ -n "$rejected" ]; then
+      echo "$name $rejected" >>"$W/${prefix}rejected"
+      log "the API server refused $name"
+      continue
+    fi
+    want_services=$(( want_services + families * SERVICE_EVENTS ))
+    want_slices=$(( want_slices + SLICE_EVENTS ))
+  done
+  kill -CONT "$proxy_pid"
+  log "waiting for kube-proxy's sync"
+  wait_synced "$want_services" "$want_slices"
+  log "synced"
+  section "${prefix}snapshot"
+  awk -v a="$(now)" -v b="$t0" 'BEGIN { printf "%.1f\n", a - b }'
+  # What `kubectl get services,endpointslices -A -o json` reads, as two lists (the host joins them).
+  section "${prefix}services"; api GET /api/v1/services; echo
+  section "${prefix}endpointslices"; api GET /apis/discovery.k8s.io/v1/endpointslices; echo
+  section "${prefix}rejected"; cat "$W/${prefix}rejected" 2>/dev/null || true
+  section "${prefix}ipvs"; cat /proc/net/ip_vs
+  section "${prefix}addresses"; ip -o addr show
+
+  # The altered table, per case: one real server of its ClusterIPs deleted, one of its ClusterIP
+  # virtual servers switched to wrr; kube-proxy is stopped so it cannot repair the table while we read.
+  kill -STOP "$proxy_pid"
+  ipvsadm -Sn >"$W/save"
+  section "${prefix}altered"
+  local removed edited vip
+  for meta in "$@"; do
+    # shellcheck disable=SC1090
+    . "$meta"
+    name=$(basename "$meta" .sh)
+    name=${name#"$prefix"}
+    removed= edited=
+    for vip in "${VIPS[@]}"; do
+      [ -n "$removed" ] || removed=$(awk -v vip="$vip" '$1 == "-a" && index($3, vip) == 1 { print $2, $3, $4, $5; exit }' "$W/save")
+      [ -n "$edited" ] || edited=$(awk -v vip="$vip" '$1 == "-A" && index($3, vip) == 1 { print; exit }' "$W/save")
+    done
+    echo "removed $name $removed"
+    echo "edited $name $edited"
+    # shellcheck disable=SC2086
+    [ -z "$removed" ] || ipvsadm -d $removed
+    # shellcheck disable=SC2086
+    [ -z "$edited" ] || ipvsadm $(echo "$edited" | sed -e 's/^-A /-E /' -e 's/ -s [a-z]*/ -s wrr/')
+  done
+  section "${prefix}ipvs-altered"; cat /proc/net/ip_vs
+  kill -CONT "$proxy_pid"
+}
 
 section version; echo "$proxy_version"
 section hz; sed -n 's/^CONFIG_HZ=//p' "/boot/config-$(uname -r)" 2>/dev/null || true
 
-# Every case at once: the cases use their own names, ClusterIPs and NodePorts, so one sync serves
-# them all and the host judges each case by its own Services.
-totals
-want_services=$services want_slices=$slices
-t0=$(now)
-# kube-proxy is paused while the cases are written: it would otherwise sync after nearly every
-# request and starve the emulated CPUs. Its watches resume where they stopped, so it sees every event.
-kill -STOP "$proxy_pid"
-for meta in "$CASES"/oracle-[0-9]*.sh; do
-  # Written by the host (src/oracle/cases.ts): NAMESPACES, CREATE ("METHOD PATH [FILE [TYPE]]" each),
-  # VIPS (the case's ClusterIPs), SERVICE_EVENTS, SLICE_EVENTS.
-  # shellcheck disable=SC1090
-  . "$meta"
-  name=$(basename "$meta" .sh)
-  log "creating $name"
-  for ns in "${NAMESPACES[@]}"; do
-    if [ "$ns" != default ] && ! api GET "/api/v1/namespaces/$ns" >/dev/null 2>&1; then
-      echo "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"$ns\"}}" >"$W/ns.json"
-      api POST /api/v1/namespaces "$W/ns.json" >/dev/null || fail "case $name: namespace $ns"
-    fi
+# ---- the nodePortAddresses groups: each with its own kube-proxy configuration and its cases alone;
+# the cases are deleted after their run, so the next kube-proxy starts without them.
+GROUP_IDS=()
+# shellcheck disable=SC1091
+[ ! -f "$CASES/groups.sh" ] || . "$CASES/groups.sh"
+for group in "${GROUP_IDS[@]}"; do
+  metas=("$CASES/group-$group-"oracle-[0-9]*.sh)
+  [ -e "${metas[0]}" ] || continue
+  start_proxy "$CASES/kube-proxy-group-$group.yaml"
+  run_cases "group-$group-" "${metas[@]}"
+  removals=()
+  for meta in "${metas[@]}"; do
+    # shellcheck disable=SC1090
+    . "$meta"
+    removals+=("${REMOVE[@]}")
   done
-  rejected=
-  if ! api_batch "${CREATE[@]}"; then
-    cat "$W/response" >&2
-    # A case that says some API servers refuse it is reported, not fatal (the host judges it).
-    [ "$MAY_BE_REJECTED" = 1 ] || fail "case $name: $batch_failed"
-    rejected="$batch_failed: $(head -c 400 "$W/response" | tr -d '\n')"
-  fi
-  if [ -n "$rejected" ]; then
-    echo "$name $rejected" >>"$W/rejected"
-    log "the API server refused $name"
-    continue
-  fi
-  want_services=$(( want_services + families * SERVICE_EVENTS ))
-  want_slices=$(( want_slices + SLICE_EVENTS ))
+  api_batch "${removals[@]}" || log "cleaning up group $group: $batch_failed (ignored)"
 done
-kill -CONT "$proxy_pid"
-log "waiting for kube-proxy's sync"
-wait_synced "$want_services" "$want_slices"
-log "synced"
-section snapshot
-awk -v a="$(now)" -v b="$t0" 'BEGIN { printf "%.1f\n", a - b }'
-# What `kubectl get services,endpointslices -A -o json` reads, as two lists (the host joins them).
-section services; api GET /api/v1/services; echo
-section endpointslices; api GET /apis/discovery.k8s.io/v1/endpointslices; echo
-section rejected; cat "$W/rejected" 2>/dev/null || true
-section ipvs; cat /proc/net/ip_vs
-section addresses; ip -o addr show
 
-# The altered table, per case: one real server of its ClusterIPs deleted, one of its ClusterIP
-# virtual servers switched to wrr; kube-proxy is stopped so it cannot repair the table while we read.
-kill -STOP "$proxy_pid"
-ipvsadm -Sn >"$W/save"
-section altered
-for meta in "$CASES"/oracle-[0-9]*.sh; do
-  # shellcheck disable=SC1090
-  . "$meta"
-  name=$(basename "$meta" .sh)
-  removed= edited=
-  for vip in "${VIPS[@]}"; do
-    [ -n "$removed" ] || removed=$(awk -v vip="$vip" '$1 == "-a" && index($3, vip ":") == 1 { print $2, $3, $4, $5; exit }' "$W/save")
-    [ -n "$edited" ] || edited=$(awk -v vip="$vip" '$1 == "-A" && index($3, vip ":") == 1 { print; exit }' "$W/save")
-  done
-  echo "removed $name $removed"
-  echo "edited $name $edited"
-  # shellcheck disable=SC2086
-  [ -z "$removed" ] || ipvsadm -d $removed
-  # shellcheck disable=SC2086
-  [ -z "$edited" ] || ipvsadm $(echo "$edited" | sed -e 's/^-A /-E /' -e 's/ -s [a-z]*/ -s wrr/')
-done
-section ipvs-altered; cat /proc/net/ip_vs
-kill -CONT "$proxy_pid"
+# ---- every other case at once, with the default configuration: the cases use their own names,
+# ClusterIPs and NodePorts, so one sync serves them all and the host judges each case by its own Services.
+start_proxy "$PROXY_CONFIG"
+run_cases "" "$CASES"/oracle-[0-9]*.sh
 
 # ---- the second state: the cases' "then" changes (scale down, an endpoint starting to terminate,
 # a Service deleted, a port renamed) applied to the running kube-proxy, which must also have

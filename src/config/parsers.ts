@@ -146,6 +146,23 @@ export const cidrList: Parser<string[]> = (raw) =>
       }
     });
 
+/** The special nodePortAddresses value: the node's primary IPs (pkg/proxy/apis/config/types.go NodePortAddressesPrimary). */
+export const NODEPORT_ADDRESSES_PRIMARY = 'primary';
+
+/**
+ * nodePortAddresses: comma-separated CIDRs, or "primary" alone (kube-proxy 1.34.11
+ * pkg/proxy/apis/config/validation/validation.go validateKubeProxyNodePortAddress: "can't use both
+ * 'primary' and CIDRs"); empty means none.
+ */
+export const nodePortAddressList: Parser<string[]> = (raw) => {
+  const parts = raw.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  if (parts.includes(NODEPORT_ADDRESSES_PRIMARY)) {
+    if (parts.length !== 1) throw new SettingValueError(`"${NODEPORT_ADDRESSES_PRIMARY}" cannot be combined with CIDRs (kube-proxy refuses both)`);
+    return [NODEPORT_ADDRESSES_PRIMARY];
+  }
+  return cidrList(raw);
+};
+
 export const kubeVersion: Parser<KubeVersion> = (raw) => {
   const version = parseKubeVersion(raw);
   if (version === null || version.major !== 1) {

@@ -203,8 +203,8 @@ export function settingSpecs(env: DefaultContext['env']) {
     }),
     nodePortAddresses: setting<string[]>({
       env: 'NODEPORT_ADDRESSES', flag: 'nodeport-addresses', group: 'ipvs', default: '',
-      description: 'comma-separated CIDRs whose node addresses serve NodePorts (empty: all node addresses)',
-      parse: p.cidrList,
+      description: 'comma-separated CIDRs whose node addresses serve NodePorts, or primary (the Node object\'s InternalIP per family, kube-proxy 1.31+); empty: all node addresses',
+      parse: p.nodePortAddressList,
     }),
     stateDir: setting<string>({
       env: 'STATE_DIR', flag: 'state-dir', group: 'paths',

@@ -8,6 +8,7 @@ import type { KubeVersion } from '../config/kube-version.js';
 import type { ClusterState, KubeEndpoint, KubeService, KubeServicePort } from '../kube/types.js';
 import type { IpFamily } from '../kube/ip.js';
 import { addressValue, canonicalAddress, cidrContains, compareAddresses, ipFamilyOf, isIpv6LinkLocal, isLoopback, toCidr } from '../kube/ip.js';
+import { NODEPORT_ADDRESSES_PRIMARY } from '../config/parsers.js';
 import { reached } from '../kubeproxy/versions.js';
 import type { ExpectedRealServer, ExpectedVirtualServer, ServiceRef, VirtualServerKind } from './model.js';
 import { hostPort, virtualServerKey } from './model.js';
@@ -21,8 +22,14 @@ export interface ExpectNode {
   readonly name: string;
   /** Every address on the node's interfaces except kube-ipvs0 (any family; loopback allowed, it is filtered). */
   readonly addresses: readonly string[];
-  /** --nodeport-addresses CIDRs (any family); empty means every node address. */
+  /** --nodeport-addresses CIDRs (any family), or ["primary"]; empty means every node address. */
   readonly nodePortAddresses: readonly string[];
+  /**
+   * The node's primary IPs as kube-proxy detects them (the Node object's InternalIPs, first of each
+   * family counts); what nodePortAddresses "primary" stands for. Absent or without a family: that
+   * family's proxier has no primary IP.
+   */
+  readonly primaryAddresses?: readonly string[];
   readonly scheduler: string;
   /** The family of the kube-proxy instance (dual-stack nodes run one per family). */
   readonly family: IpFamily;
@@ -212,12 +219,30 @@ function serviceIsExternallyAccessible(service: KubeService): boolean {
  * NodePortAddresses keeps the CIDRs of this family; none, or a /0, means every node address.
  */
 function nodePortAddressesFor(node: ExpectNode, nodeAddressSet: ReadonlySet<string>, kubeIpvs0: ReadonlySet<string>): string[] {
-  const cidrs = node.nodePortAddresses.map(toCidr).filter((cidr) => cidr.family === node.family);
+  const cidrs = expandNodePortAddresses(node).map(toCidr).filter((cidr) => cidr.family === node.family);
   if (cidrs.length === 0 || cidrs.some((cidr) => cidr.prefix === 0)) return [...nodeAddressSet].sort(compareAddresses);
   // NOTE: GetNodeIPs matches the CIDRs against every interface address, kube-ipvs0 included, so
   // (in steady state) a CIDR that covers Service IPs also yields NodePort VSs on those IPs.
   const candidates = new Set([...node.addresses.filter((a) => ipFamilyOf(a) === node.family).map(canonicalAddress), ...kubeIpvs0]);
   return [...candidates].filter((a) => !isLoopback(a) && cidrs.some((cidr) => cidrContains(cidr, a))).sort(compareAddresses);
+}
+
+/**
+ * nodePortAddresses with "primary" replaced by the node's primary IP of each family as a /32 or /128
+ * (cmd/kube-proxy/app/server.go newProxyServer at v1.34.11; expandNodePortAddressKeywords at v1.37.2),
+ * loopback skipped. A family with no primary IP gets no CIDR, so NewNodePortAddresses
+ * (pkg/proxy/util/nodeport_addresses.go) gives its proxier the zero CIDR: every node address.
+ */
+export function expandNodePortAddresses(node: Pick<ExpectNode, 'nodePortAddresses' | 'primaryAddresses'>): string[] {
+  return node.nodePortAddresses.flatMap((entry) => {
+    if (entry !== NODEPORT_ADDRESSES_PRIMARY) return [entry];
+    const cidrs: string[] = [];
+    for (const family of [4, 6] as const) {
+      const primary = (node.primaryAddresses ?? []).find((a) => ipFamilyOf(a) === family);
+      if (primary !== undefined && !isLoopback(canonicalAddress(primary))) cidrs.push(`${canonicalAddress(primary)}/${family === 4 ? 32 : 128}`);
+    }
+    return cidrs;
+  });
 }
 
 /** EndpointSliceCache: per Service port, the endpoints of this family, deduplicated by ip:port (local wins). */

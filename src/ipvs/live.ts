@@ -2,6 +2,7 @@
 // (a kind node, this machine, a helper pod), then run the same pure check as
 // offline `assert`. /proc/net/ip_vs is read rather than `ipvsadm`: kind's node
 // image has no ipvsadm, and the file is there whenever ip_vs is loaded.
+import type { KubeVersion } from '../config/kube-version.js';
 import { unavailableError } from '../errors.js';
 import type { Host } from '../exec/host.js';
 import { tail } from '../exec/runner.js';
@@ -116,6 +117,12 @@ export interface LiveNodeInput {
   readonly scheduler: string;
   readonly nodePortAddresses: readonly string[];
   readonly excludeCidrs: readonly string[];
+  /** The node's topology.kubernetes.io/zone label (zone hints apply only with it); absent or null: none. */
+  readonly zone?: string | null;
+  /** The kube-proxy release running there, where the model's behaviour depends on it; absent: the newest. */
+  readonly kubeVersion?: KubeVersion;
+  /** The Node object's InternalIPs (nodePortAddresses "primary"). */
+  readonly primaryAddresses?: readonly string[];
 }
 
 export const KUBE_IPVS0_LABEL = `${KUBE_IPVS0} addresses`;
@@ -128,7 +135,15 @@ export function checkLiveNode(input: LiveNodeInput): NodeCheck {
   const base = checkNodeIpvs({
     cluster: input.cluster,
     table: input.table,
-    node: { name: input.nodeName, addresses: input.addresses.node, nodePortAddresses: input.nodePortAddresses, scheduler: input.scheduler },
+    node: {
+      name: input.nodeName,
+      addresses: input.addresses.node,
+      nodePortAddresses: input.nodePortAddresses,
+      scheduler: input.scheduler,
+      zone: input.zone ?? null,
+      ...(input.kubeVersion === undefined ? {} : { kubeVersion: input.kubeVersion }),
+      ...(input.primaryAddresses === undefined ? {} : { primaryAddresses: input.primaryAddresses }),
+    },
     families: input.families,
     excludeCidrs: input.excludeCidrs,
   });

@@ -139,7 +139,14 @@ export interface KubeNode {
   readonly internalIPs: readonly string[];
   /** The Ready condition is True. */
   readonly ready: boolean;
+  /** The topology.kubernetes.io/zone label, or null (zone hints then never apply to its kube-proxy). */
+  readonly zone: string | null;
+  /** status.nodeInfo.kubeletVersion ("v1.34.11"), or null when the node reports none. */
+  readonly kubeletVersion: string | null;
 }
+
+/** The well-known zone label kube-proxy compares zone hints with (pkg/proxy/topology.go). */
+export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
 /** Nodes from `kubectl get nodes -o json` (a List). */
 export function readNodeList(value: unknown): KubeNode[] {
@@ -151,7 +158,10 @@ export function readNodeList(value: unknown): KubeNode[] {
       .filter((a) => a.type === 'InternalIP' && ipFamilyOf(asString(a.address)) !== null)
       .map((a) => canonicalAddress(asString(a.address)));
     const ready = asArray(status.conditions).map(asObject).some((c) => c.type === 'Ready' && c.status === 'True');
-    return { name: asString(asObject(node.metadata).name), internalIPs, ready };
+    const metadata = asObject(node.metadata);
+    const zone = asString(asObject(metadata.labels)[ZONE_LABEL]);
+    const kubeletVersion = asString(asObject(status.nodeInfo).kubeletVersion);
+    return { name: asString(metadata.name), internalIPs, ready, zone: zone === '' ? null : zone, kubeletVersion: kubeletVersion === '' ? null : kubeletVersion };
   });
 }
 

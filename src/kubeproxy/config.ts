@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { formatKubeVersion } from '../config/kube-version.js';
 import type { KubeVersion } from '../config/kube-version.js';
+import { NODEPORT_ADDRESSES_PRIMARY } from '../config/parsers.js';
 import type { ProxyMode } from '../config/settings.js';
 import { usageError } from '../errors.js';
 import type { ResolvedKubeProxySettings } from './flags.js';
@@ -109,6 +110,9 @@ export function planKubeProxyConfig(input: KubeProxyConfigInput): KubeProxyPlan 
   }
   if (input.nodePortAddresses !== undefined && input.nodePortAddresses.length > 0 && !reached(version, 'nodePortAddresses')) {
     errors.push(`NODEPORT_ADDRESSES (--nodeport-addresses) needs kube-proxy ${since('nodePortAddresses')} (nodePortAddresses); KUBE_VERSION=${v}: set KUBE_VERSION to ${since('nodePortAddresses')} or later, or leave NODEPORT_ADDRESSES empty`);
+  }
+  if (input.nodePortAddresses?.includes(NODEPORT_ADDRESSES_PRIMARY) === true && !reached(version, 'nodePortAddressesPrimary')) {
+    errors.push(`NODEPORT_ADDRESSES=${NODEPORT_ADDRESSES_PRIMARY} needs kube-proxy ${since('nodePortAddressesPrimary')}; kube-proxy ${v} accepts only CIDRs (it refuses to start with "${NODEPORT_ADDRESSES_PRIMARY}"): give the node's address as a CIDR, or set KUBE_VERSION to ${since('nodePortAddressesPrimary')} or later`);
   }
   const conntrack = resolveConntrack(input.conntrack, version, errors);
 

@@ -53,6 +53,11 @@ export const BOUNDARIES = {
     fact: 'nodePortAddresses / --nodeport-addresses exist',
     source: `${FLAGS.replace('<version>', '1.9.0')} lacks the flag, v1.10.0 has it`,
   },
+  nodePortAddressesPrimary: {
+    minor: 31,
+    fact: 'nodePortAddresses may be the single value "primary": NodePorts only on the node\'s primary IP of each family (the Node object\'s first InternalIP, as kube-proxy detects its node IPs); before, kube-proxy refuses the configuration ("must be a valid CIDR")',
+    source: 'kubernetes/kubernetes PR #123105; absent from pkg/proxy/apis/config at v1.29.15 and v1.30.0, present at v1.34.11 (cmd/kube-proxy/app/server.go expands it to <ip>/32 and <ip>/128); kubernetes/website PR #47556 (the 1.31 kube-proxy reference documents it)',
+  },
   metricsPortFlag: {
     minor: 13,
     fact: '--metrics-bind-address takes an IP and --metrics-port the port (before 1.13 the metrics address cannot be set with flags: the flag takes an IP but validation wants IP:port)',

@@ -10,7 +10,7 @@ export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 /** The node kube-proxy runs on in the oracle VM (hack/oracle/guest.sh makes it). */
-export const ORACLE_NODE = { name: 'oracle-node', ip: '192.168.50.10', zone: 'zone-a' } as const;
+export const ORACLE_NODE = { name: 'oracle-node', ip: '192.168.50.10', ip6: 'fd00:50::10', internalIPs: ['192.168.50.10', 'fd00:50::10'], zone: 'zone-a' } as const;
 
 type JsonObject = Record<string, unknown>;
 
@@ -38,6 +38,12 @@ export interface OracleCase {
   readonly objects: readonly OracleObject[];
   /** A second state applied to the running kube-proxy after the first is checked, or null. */
   readonly then: OracleChange | null;
+  /**
+   * kube-proxy's nodePortAddresses for this case (CIDRs, or "primary"), or null for the default
+   * configuration (none). Cases with the same list form one group: the guest runs a kube-proxy with
+   * that configuration for them alone (see planOracleFiles).
+   */
+  readonly nodePortAddresses: readonly string[] | null;
 }
 
 /** A case's second state: objects changed (merge-patched whole) and objects deleted. */
@@ -65,7 +71,7 @@ export function readOracleCase(name: string, text: string): OracleCase {
   if (typeof value.description !== 'string' || value.description.trim() === '') bad('description: a sentence is required');
   const mayBeRejected = value.mayBeRejected ?? null;
   if (mayBeRejected !== null && (typeof mayBeRejected !== 'string' || mayBeRejected.trim() === '')) bad('mayBeRejected: a sentence saying which API servers refuse the case, and why');
-  const known = new Set(['description', 'mayBeRejected', 'objects', 'then']);
+  const known = new Set(['description', 'mayBeRejected', 'objects', 'then', 'nodePortAddresses']);
   for (const key of Object.keys(value)) if (!known.has(key)) bad(`unknown field ${key} (known: ${[...known].join(', ')})`);
   if (!Array.isArray(value.objects) || value.objects.length === 0) bad('objects: a non-empty list is required');
   const objects = (value.objects as unknown[]).map((item, i) => readObject(item, `objects[${i}]`, bad));
@@ -76,7 +82,16 @@ export function readOracleCase(name: string, text: string): OracleCase {
     seen.add(key);
   }
   const then = value.then === undefined || value.then === null ? null : readChange(value.then, objects, bad);
-  return { name, description: (value.description as string).trim(), mayBeRejected: typeof mayBeRejected === 'string' ? mayBeRejected.trim() : null, objects, then };
+  let nodePortAddresses: string[] | null = null;
+  if (value.nodePortAddresses !== undefined && value.nodePortAddresses !== null) {
+    const list = value.nodePortAddresses;
+    if (!Array.isArray(list) || list.length === 0 || !list.every((item) => typeof item === 'string' && item.trim() !== '')) {
+      bad('nodePortAddresses: a non-empty list of CIDRs (or ["primary"]) is required');
+    }
+    if (then !== null) bad('nodePortAddresses: a case with its own kube-proxy configuration cannot have a then state');
+    nodePortAddresses = (list as string[]).map((item) => item.trim());
+  }
+  return { name, description: (value.description as string).trim(), mayBeRejected: typeof mayBeRejected === 'string' ? mayBeRejected.trim() : null, objects, then, nodePortAddresses };
 }
 
 function readChange(value: unknown, objects: readonly OracleObject[], bad: (why: string) => never): OracleChange {
@@ -124,6 +139,17 @@ function hasServiceName(o: OracleObject): boolean {
   return isObject(metadata) && isObject(metadata.labels) && typeof metadata.labels[SERVICE_NAME_LABEL] === 'string';
 }
 
+/**
+ * Whether kube-proxy counts the slice in kubeproxy_sync_proxy_rules_endpoint_changes_total: one of
+ * its address types (IPv4, IPv6; never FQDN) that names its Service. From 1.30 each family's proxier
+ * counts only its own type (pkg/proxy/endpointschangetracker.go EndpointSliceUpdate at v1.34.11), so
+ * the shared counter grows once per slice; at 1.29.15 both proxiers count both types
+ * (pkg/proxy/endpoints.go supportedEndpointSliceAddressTypes), twice per slice. The guest waits for at least this many.
+ */
+function countsAsSliceEvent(o: OracleObject): boolean {
+  return (o.addressType === 'IPv4' || o.addressType === 'IPv6') && hasServiceName(o);
+}
+
 function collectionPath(o: OracleObject): string {
   return o.kind === 'Service' ? `/api/v1/namespaces/${o.namespace}/services` : `/apis/discovery.k8s.io/v1/namespaces/${o.namespace}/endpointslices`;
 }
@@ -140,7 +166,7 @@ function planChange(change: OracleChange, prefix: string): Record<string, string
     // A merge patch of the whole object: lists (ports, endpoints) are replaced as written.
     requests.push(`PATCH ${collectionPath(o)}/${o.name} ${body} application/merge-patch+json`);
     if (o.kind === 'Service') serviceEvents += 1;
-    else if (o.addressType === 'IPv4' && hasServiceName(o)) sliceEvents += 1;
+    else if (countsAsSliceEvent(o)) sliceEvents += 1;
   });
   for (const ref of change.remove) {
     requests.push(`DELETE ${ref.kind === 'Service' ? `/api/v1/namespaces/${ref.namespace}/services` : `/apis/discovery.k8s.io/v1/namespaces/${ref.namespace}/endpointslices`}/${ref.name}`);
@@ -163,14 +189,47 @@ function quote(word: string): string {
   return `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
-/** The case's ClusterIPs as written in its Services (the guest alters only these virtual servers). */
+/** The case's ClusterIPs (clusterIP and clusterIPs, both families) as written in its Services (the guest alters only these virtual servers). */
 export function caseClusterIPs(c: OracleCase): string[] {
   const ips: string[] = [];
   for (const o of c.objects) {
     const spec = o.kind === 'Service' && isObject(o.body.spec) ? o.body.spec : null;
-    if (spec !== null && typeof spec.clusterIP === 'string' && spec.clusterIP !== 'None' && spec.clusterIP !== '') ips.push(spec.clusterIP);
+    if (spec === null) continue;
+    const written = [spec.clusterIP, ...(Array.isArray(spec.clusterIPs) ? spec.clusterIPs : [])];
+    for (const ip of written) if (typeof ip === 'string' && ip !== 'None' && ip !== '' && !ips.includes(ip)) ips.push(ip);
   }
   return ips;
+}
+
+/** How an address starts a virtual server in `ipvsadm -Sn` and in findings: "10.96.1.10:" or "[fd00:96::1:10]:". */
+export function vipMark(ip: string): string {
+  return ip.includes(':') ? `[${ip}]:` : `${ip}:`;
+}
+
+/** Cases that share one kube-proxy configuration (their nodePortAddresses). Group ids count from 1 in case order. */
+export interface OracleGroup {
+  readonly id: number;
+  readonly nodePortAddresses: readonly string[];
+  /** Indexes into the catalogue. */
+  readonly caseIndexes: readonly number[];
+}
+
+/** The catalogue's nodePortAddresses groups (cases without the field run with the default configuration and are in none). */
+export function oracleGroups(cases: readonly OracleCase[]): OracleGroup[] {
+  const groups: { id: number; nodePortAddresses: readonly string[]; caseIndexes: number[] }[] = [];
+  cases.forEach((c, i) => {
+    if (c.nodePortAddresses === null) return;
+    const key = c.nodePortAddresses.join(',');
+    const group = groups.find((g) => g.nodePortAddresses.join(',') === key);
+    if (group !== undefined) group.caseIndexes.push(i);
+    else groups.push({ id: groups.length + 1, nodePortAddresses: c.nodePortAddresses, caseIndexes: [i] });
+  });
+  return groups;
+}
+
+/** The prefix of a group's files and output sections ("group-2-"); '' for the default configuration. */
+export function groupPrefix(id: number | null): string {
+  return id === null ? '' : `group-${id}-`;
 }
 
 /** "oracle-01-clusterip-tcp": the case's name in the guest's files and output. */
@@ -184,9 +243,11 @@ export function guestCaseName(c: OracleCase, index: number): string {
  * per request body. Every case is created in the same cluster, so names, ClusterIPs and NodePorts
  * must not repeat across cases.
  */
-export function planOracleFiles(cases: readonly OracleCase[]): Record<string, string> {
+export function planOracleFiles(cases: readonly OracleCase[], runGroups: readonly number[] = oracleGroups(cases).map((g) => g.id)): Record<string, string> {
   const files: Record<string, string> = {};
   const owners = new Map<string, string>();
+  const groups = oracleGroups(cases);
+  const groupOf = (i: number): number | null => groups.find((g) => g.caseIndexes.includes(i))?.id ?? null;
   cases.forEach((c, i) => {
     for (const o of c.objects) {
       const key = `${o.kind} ${o.namespace}/${o.name}`;
@@ -205,7 +266,7 @@ export function planOracleFiles(cases: readonly OracleCase[]): Record<string, st
       // NOTE: kube-proxy counts every Service event, but only EndpointSlices of its own family that
       // name their Service (pkg/proxy/endpointschangetracker.go returns before counting the others).
       if (o.kind === 'Service') serviceEvents += 1;
-      else if (o.addressType === 'IPv4' && hasServiceName(o)) sliceEvents += 1;
+      else if (countsAsSliceEvent(o)) sliceEvents += 1;
       // A status patch is an event of its own only when kube-proxy watches while we write; the
       // guest pauses it, and a resumed (or re-listed) watch may fold it into the Service's creation.
       // So the guest waits for at least one event per object.
@@ -217,16 +278,21 @@ export function planOracleFiles(cases: readonly OracleCase[]): Record<string, st
     });
     if (c.then !== null) Object.assign(files, planChange(c.then, prefix));
     const namespaces = [...new Set(c.objects.map((o) => o.namespace))];
-    files[`${prefix}.sh`] = [
+    const group = groupOf(i);
+    const lines = [
       `# ${c.description.replaceAll('\n', ' ')}`,
       `NAMESPACES=(${namespaces.map(quote).join(' ')})`,
       `CREATE=(${create.map(quote).join(' ')})`,
-      `VIPS=(${caseClusterIPs(c).map(quote).join(' ')})`,
+      // How each ClusterIP starts a virtual server in ipvsadm -Sn ("10.96.1.10:", "[fd00:96::1:10]:").
+      `VIPS=(${caseClusterIPs(c).map(vipMark).map(quote).join(' ')})`,
       `SERVICE_EVENTS=${serviceEvents}`,
       `SLICE_EVENTS=${sliceEvents}`,
       `MAY_BE_REJECTED=${c.mayBeRejected === null ? 0 : 1}`,
-      '',
-    ].join('\n');
+    ];
+    // A group's case is deleted after its run, so the next kube-proxy starts without it.
+    if (group !== null) lines.push(`REMOVE=(${c.objects.map((o) => quote(`DELETE ${collectionPath(o)}/${o.name}`)).join(' ')})`);
+    if (group === null || runGroups.includes(group)) files[`${groupPrefix(group)}${prefix}.sh`] = [...lines, ''].join('\n');
   });
+  if (groups.length > 0) files['groups.sh'] = `GROUP_IDS=(${groups.filter((g) => runGroups.includes(g.id)).map((g) => g.id).join(' ')})\n`;
   return files;
 }

@@ -9,6 +9,7 @@ import type { IpvsFinding, NodeCheck } from '../ipvs/diff.js';
 import { checkNodeIpvs } from '../ipvs/diff.js';
 import type { IpvsProtocol } from '../ipvs/model.js';
 import { virtualServerKey } from '../ipvs/model.js';
+import { parseIpAddrOneline } from '../ipvs/live.js';
 import { readIpvsText } from '../ipvs/read.js';
 import { compareAddresses } from '../kube/ip.js';
 import { readClusterValue } from '../kube/read.js';
@@ -43,9 +44,14 @@ export interface GuestOutput {
   readonly proxyLog: string;
   /** The second state (the cases' "then" changes, after kube-proxy synced them), or null when no case has one. */
   readonly then: GuestState | null;
+  /** The nodePortAddresses groups' runs (each its own kube-proxy configuration and cases), by group id. */
+  readonly groups: ReadonlyMap<number, GuestRun>;
   /** The guest reached its end marker. */
   readonly complete: boolean;
 }
+
+/** One kube-proxy configuration's run: its state and its altered table. */
+export type GuestRun = Pick<GuestOutput, 'syncSeconds' | 'clusterDump' | 'ipvs' | 'addresses' | 'alterations' | 'ipvsAltered' | 'rejected' | 'version' | 'hz'>;
 
 /** One snapshot of the cluster and the node. */
 export interface GuestState {
@@ -76,45 +82,57 @@ export function readGuestOutput(stdout: string): GuestOutput {
       ...list(`${prefix}endpointslices`).map((item) => ({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', ...(item as object) })),
     ],
   });
-  const alterations = new Map<string, { removed: string | null; edited: string | null }>();
-  for (const line of text('altered').split('\n')) {
-    const match = /^(removed|edited) (\S+) ?(.*)$/.exec(line);
-    if (match === null) continue;
-    const [, what, name, words] = match as unknown as [string, 'removed' | 'edited', string, string];
-    const entry = alterations.get(name) ?? { removed: null, edited: null };
-    entry[what] = words.trim() === '' ? null : words.trim();
-    alterations.set(name, entry);
-  }
-  const rejected = new Map<string, string>();
-  for (const line of text('rejected').split('\n')) {
-    const match = /^(\S+) (.*)$/.exec(line.trim());
-    if (match !== null) rejected.set(match[1] as string, match[2] as string);
+  const alterationsOf = (prefix: string): Map<string, GuestAlteration> => {
+    const alterations = new Map<string, { removed: string | null; edited: string | null }>();
+    for (const line of text(`${prefix}altered`).split('\n')) {
+      const match = /^(removed|edited) (\S+) ?(.*)$/.exec(line);
+      if (match === null) continue;
+      const [, what, name, words] = match as unknown as [string, 'removed' | 'edited', string, string];
+      const entry = alterations.get(name) ?? { removed: null, edited: null };
+      entry[what] = words.trim() === '' ? null : words.trim();
+      alterations.set(name, entry);
+    }
+    return alterations;
+  };
+  const rejectedOf = (prefix: string): Map<string, string> => {
+    const rejected = new Map<string, string>();
+    for (const line of text(`${prefix}rejected`).split('\n')) {
+      const match = /^(\S+) (.*)$/.exec(line.trim());
+      if (match !== null) rejected.set(match[1] as string, match[2] as string);
+    }
+    return rejected;
+  };
+  const version = text('version').trim();
+  const hz = Number(text('hz').trim()) || 250;
+  const runOf = (prefix: string): GuestRun => ({
+    version,
+    hz,
+    syncSeconds: Number(text(`${prefix}snapshot`).trim()),
+    clusterDump: dump(prefix),
+    ipvs: text(`${prefix}ipvs`),
+    addresses: text(`${prefix}addresses`),
+    alterations: alterationsOf(prefix),
+    ipvsAltered: text(`${prefix}ipvs-altered`),
+    rejected: rejectedOf(prefix),
+  });
+  const groups = new Map<number, GuestRun>();
+  for (const name of sections.keys()) {
+    const match = /^group-(\d+)-ipvs$/.exec(name);
+    if (match !== null) groups.set(Number(match[1]), runOf(`group-${match[1]}-`));
   }
   return {
-    version: text('version').trim(),
-    hz: Number(text('hz').trim()) || 250,
-    syncSeconds: Number(text('snapshot').trim()),
-    clusterDump: dump(''),
-    ipvs: text('ipvs'),
-    addresses: text('addresses'),
-    alterations,
-    ipvsAltered: text('ipvs-altered'),
-    rejected,
+    ...runOf(''),
     proxyLog: text('proxy-log').trim(),
     then: sections.has('then-ipvs') ? { clusterDump: dump('then-'), ipvs: text('then-ipvs'), addresses: text('then-addresses') } : null,
+    groups,
     complete: sections.has('end'),
   };
 }
 
-/** `ip -o addr show` lines: IPv4 addresses per interface. */
+/** `ip -o addr show` lines: IPv4 and IPv6 addresses (canonical) per interface. */
 export function readInterfaceAddresses(text: string): Map<string, string[]> {
   const byInterface = new Map<string, string[]>();
-  for (const line of text.split('\n')) {
-    const match = /^\d+:\s+(\S+)\s+inet\s+([0-9.]+)\//.exec(line);
-    if (match === null) continue;
-    const [, name, address] = match as unknown as [string, string, string];
-    byInterface.set(name, [...(byInterface.get(name) ?? []), address]);
-  }
+  for (const { ifname, address } of parseIpAddrOneline(text)) byInterface.set(ifname, [...(byInterface.get(ifname) ?? []), address]);
   return byInterface;
 }
 
@@ -175,8 +193,14 @@ export function wantedAlterationFindings(alteration: GuestAlteration): string[] 
   return wanted.sort();
 }
 
-/** Our model and diff against the whole table real kube-proxy programmed. */
-export function judgeOracleRun(output: GuestOutput): OracleVerdict {
+/** Both families: the guest's kube-proxy runs one proxier per family. */
+const ORACLE_FAMILIES = [4, 6] as const;
+
+/**
+ * Our model and diff against the whole table real kube-proxy programmed, with the kube-proxy
+ * configuration's nodePortAddresses of that run (none for the default configuration).
+ */
+export function judgeOracleRun(output: GuestRun, nodePortAddresses: readonly string[] = []): OracleVerdict {
   const cluster = readClusterValue(output.clusterDump);
   const interfaces = readInterfaceAddresses(output.addresses);
   const nodeAddresses = [...interfaces.entries()].filter(([name]) => name !== 'kube-ipvs0').flatMap(([, addresses]) => addresses);
@@ -186,12 +210,13 @@ export function judgeOracleRun(output: GuestOutput): OracleVerdict {
     name: ORACLE_NODE.name,
     zone: ORACLE_NODE.zone,
     addresses: nodeAddresses,
-    nodePortAddresses: [],
+    nodePortAddresses,
+    primaryAddresses: ORACLE_NODE.internalIPs,
     scheduler: ORACLE_SCHEDULER,
     ...(kubeVersion === null ? {} : { kubeVersion }),
   };
-  const check = checkNodeIpvs({ cluster, table: readIpvsText(output.ipvs, { hz: output.hz, format: 'proc' }), node, families: [4], excludeCidrs: [] });
-  const altered = checkNodeIpvs({ cluster, table: readIpvsText(output.ipvsAltered, { hz: output.hz, format: 'proc' }), node, families: [4], excludeCidrs: [] });
+  const check = checkNodeIpvs({ cluster, table: readIpvsText(output.ipvs, { hz: output.hz, format: 'proc' }), node, families: ORACLE_FAMILIES, excludeCidrs: [] });
+  const altered = checkNodeIpvs({ cluster, table: readIpvsText(output.ipvsAltered, { hz: output.hz, format: 'proc' }), node, families: ORACLE_FAMILIES, excludeCidrs: [] });
   const problems: string[] = [];
   for (const result of check.diff.services) {
     if (result.service === null) for (const f of result.findings) problems.push(`kube-proxy programmed what the model does not expect: ${f.message}`);
@@ -205,7 +230,7 @@ export function judgeOracleRun(output: GuestOutput): OracleVerdict {
 }
 
 /** One case: the model's findings on its Services (none allowed), and exactly its alteration's findings. */
-export function judgeCase(run: OracleVerdict, output: GuestOutput, guestName: string, services: readonly { namespace: string; name: string }[]): CaseVerdict {
+export function judgeCase(run: OracleVerdict, output: Pick<GuestRun, 'rejected' | 'alterations'>, guestName: string, services: readonly { namespace: string; name: string }[]): CaseVerdict {
   const rejected = output.rejected.get(guestName) ?? null;
   if (rejected !== null) return { virtualServers: 0, alteredWanted: [], alteredFound: [], rejected, problems: [] };
   const owns = (ref: { namespace: string; name: string } | null) => ref !== null && services.some((s) => s.namespace === ref.namespace && s.name === ref.name);
@@ -229,7 +254,7 @@ export function judgeCase(run: OracleVerdict, output: GuestOutput, guestName: st
 /** The second state judged like the first (no alteration): null when the guest printed none. */
 export function judgeThenRun(output: GuestOutput): OracleVerdict | null {
   if (output.then === null) return null;
-  return judgeOracleRun({ ...output, ...output.then, ipvsAltered: output.then.ipvs, alterations: new Map() });
+  return judgeOracleRun({ ...output, ...output.then, ipvsAltered: output.then.ipvs, alterations: new Map(), rejected: new Map() });
 }
 
 /**

@@ -7,7 +7,11 @@ import { renderJunitXml } from '../io/junit.js';
 import type { KubeVersion } from '../config/kube-version.js';
 import { compareMinor, parseKubeVersion } from '../config/kube-version.js';
 
-export type CaseOutcome = 'match' | 'different' | 'rejected';
+/**
+ * rejected: the API server refused the case's objects; unsupported: the release's kube-proxy does not
+ * take the case's configuration (e.g. nodePortAddresses "primary" before 1.31), so it never ran.
+ */
+export type CaseOutcome = 'match' | 'different' | 'rejected' | 'unsupported';
 
 export interface CaseResult {
   readonly name: string;
@@ -15,7 +19,7 @@ export interface CaseResult {
   readonly outcome: CaseOutcome;
   /** Virtual servers the model expects for the case's Services. */
   readonly virtualServers: number;
-  /** Why it differed, or the API server's refusal; empty on a match. */
+  /** Why it differed, the API server's refusal, or why the release cannot run it; empty on a match. */
   readonly details: readonly string[];
 }
 
@@ -37,12 +41,13 @@ export interface OracleRunResult {
 export class OracleResultError extends Error {}
 
 /** The outcome of one case from its verdict. */
-export function caseOutcome(verdict: { readonly rejected: string | null; readonly problems: readonly string[] }): CaseOutcome {
+export function caseOutcome(verdict: { readonly rejected: string | null; readonly problems: readonly string[]; readonly unsupported?: string | null }): CaseOutcome {
+  if (verdict.unsupported !== undefined && verdict.unsupported !== null) return 'unsupported';
   if (verdict.rejected !== null) return 'rejected';
   return verdict.problems.length === 0 ? 'match' : 'different';
 }
 
-const OUTCOMES: readonly CaseOutcome[] = ['match', 'different', 'rejected'];
+const OUTCOMES: readonly CaseOutcome[] = ['match', 'different', 'rejected', 'unsupported'];
 
 /** Reads a saved run (JSON text); `source` names it in errors. */
 export function readRunResult(text: string, source: string): OracleRunResult {
@@ -89,7 +94,9 @@ export function renderOracleJunit(run: OracleRunResult, seconds: number): string
           ? { status: 'passed' }
           : c.outcome === 'rejected'
             ? { status: 'skipped', reason: `the API server refused the case: ${c.details.join(' ')}` }
-            : { status: 'failed', message: `ipvs expect differs from kube-proxy ${run.kubernetes}`, type: 'model-difference', text: c.details.join('\n') },
+            : c.outcome === 'unsupported'
+              ? { status: 'skipped', reason: `not in kube-proxy ${run.kubernetes}: ${c.details.join(' ')}` }
+              : { status: 'failed', message: `ipvs expect differs from kube-proxy ${run.kubernetes}`, type: 'model-difference', text: c.details.join('\n') },
       systemOut: `${c.description} (${c.virtualServers} virtual servers)`,
     })),
   ];
@@ -98,7 +105,7 @@ export function renderOracleJunit(run: OracleRunResult, seconds: number): string
   ]);
 }
 
-const CELL: Record<CaseOutcome, string> = { match: 'match', different: '**DIFFERENT**', rejected: 'rejected by the API server' };
+const CELL: Record<CaseOutcome, string> = { match: 'match', different: '**DIFFERENT**', rejected: 'rejected by the API server', unsupported: 'not in this release' };
 
 /** docs/kube-proxy-conformance.md: case x version, columns headed by what kube-proxy --version printed. */
 export function renderConformanceDoc(runs: readonly OracleRunResult[], descriptions: ReadonlyMap<string, string>): string {
@@ -120,17 +127,18 @@ export function renderConformanceDoc(runs: readonly OracleRunResult[], descripti
     '`kubectl get services,endpointslices -A -o json`, and whether a hand-altered table (one real server removed, one',
     'scheduler changed) fails with exactly those findings. The cases are test/fixtures/oracle/*.yaml; how to run them',
     'for a version is in test/fixtures/oracle/README.md. "rejected by the API server" means that release refuses the',
-    "case's objects, so kube-proxy never sees them.",
+    "case's objects, so kube-proxy never sees them; \"not in this release\" means that release's kube-proxy does not take the",
+    "case's configuration (its nodePortAddresses), so it was not run (the Details say why).",
     '',
     `| case | ${sorted.map((r) => escape(r.kubeProxyVersion)).join(' | ')} |`,
     `| --- | ${sorted.map(() => '---').join(' | ')} |`,
     ...names.map((name) => `| ${name} | ${sorted.map((r) => cell(r, name)).join(' | ')} |`),
     '',
-    '| run | date | cases | match | different | rejected | whole table | seconds to sync every case |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| run | date | cases | match | different | rejected | not in this release | whole table | seconds to sync every case |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...sorted.map((r) => {
       const n = (o: CaseOutcome): number => r.cases.filter((c) => c.outcome === o).length;
-      return `| ${escape(r.kubeProxyVersion)} | ${r.date} | ${r.cases.length} | ${n('match')} | ${n('different')} | ${n('rejected')} | ${r.tableProblems.length === 0 ? 'clean' : `${r.tableProblems.length} problem(s)`} | ${r.syncSeconds} |`;
+      return `| ${escape(r.kubeProxyVersion)} | ${r.date} | ${r.cases.length} | ${n('match')} | ${n('different')} | ${n('rejected')} | ${n('unsupported')} | ${r.tableProblems.length === 0 ? 'clean' : `${r.tableProblems.length} problem(s)`} | ${r.syncSeconds} |`;
     }),
   ];
   const notes = sorted.flatMap((r) => [

@@ -4,6 +4,8 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { KubeVersion } from '../../config/kube-version.js';
+import { parseKubeVersion } from '../../config/kube-version.js';
 import type { ResolvedSettings } from '../../config/resolve.js';
 import { ExitCode, usageError } from '../../errors.js';
 import { LocalHost } from '../../exec/host.js';
@@ -14,6 +16,7 @@ import { formatIpvsReport, ipvsCheckJson, renderJunit } from '../../ipvs/report.
 import type { IpFamily } from '../../kube/ip.js';
 import { DEFAULT_NODE_POD_IMAGE } from '../../kube/node-pod-defaults.js';
 import { withNodePod } from '../../kube/node-pod.js';
+import type { KubeNode } from '../../kube/kubectl.js';
 import { readClusterJson } from '../../kube/read.js';
 import { discardLog } from '../../log/run-log.js';
 import { loadProvider } from '../../providers/provider.js';
@@ -55,12 +58,13 @@ export async function runLive(io: Io, commandLine: ParsedCommandLine, resolved: 
   const kubectl = kubectlForState(io, s, kubeconfig);
   if (leftovers !== null && s.proxyMode !== 'ipvs') return leftovers.assertClusterLeftovers(io, values, resolved, kubectl, state, s.proxyMode, allNodes);
   const cluster = readClusterJson(await kubectl.clusterJson(), 'kubectl get services,endpointslices -A -o json');
+  const kubeNodes = await kubectl.nodes();
   const options = { ...assertOptionsOf(s), families: families as readonly IpFamily[] };
   const checks: NodeCheck[] = [];
   const seconds: Record<string, number> = {};
   const checkOne = async (name: string, host: Host) => {
     const started = performance.now();
-    checks.push(await assertLiveNode(host, name, cluster, options));
+    checks.push(await assertLiveNode(host, name, cluster, { ...options, ...nodeModelFacts(kubeNodes.find((n) => n.name === name), resolved) }));
     seconds[name] = (performance.now() - started) / 1000;
   };
   const pick = (names: readonly string[]): string[] => {
@@ -71,11 +75,11 @@ export async function runLive(io: Io, commandLine: ParsedCommandLine, resolved: 
 
   if (allNodes) {
     const image = stringOption(values, 'pod-image') ?? DEFAULT_NODE_POD_IMAGE;
-    for (const name of pick((await kubectl.nodes()).map((n) => n.name))) {
+    for (const name of pick(kubeNodes.map((n) => n.name))) {
       await withNodePod(kubectl, name, image, (host) => checkOne(name, host));
     }
   } else if (hostMode === 'local') {
-    const names = (await kubectl.nodes()).map((n) => n.name);
+    const names = kubeNodes.map((n) => n.name);
     const name = onlyNode ?? (names.length === 1 ? (names[0] as string) : hostname());
     await checkOne(name, new LocalHost(io.runner, s.hostRoot));
   } else if (state !== null) {
@@ -89,4 +93,22 @@ export async function runLive(io: Io, commandLine: ParsedCommandLine, resolved: 
   if (junitFile !== undefined) writeJunitFile(io.cwd, junitFile, renderJunit(checks, { timeSeconds: seconds }));
   io.out(flagOption(values, 'json') ? jsonText({ ok, kubeconfig, nodes: checks.map(ipvsCheckJson) }) : checks.map(formatIpvsReport).join('\n'));
   return ok ? ExitCode.ok : ExitCode.failed;
+}
+
+/**
+ * What the model needs to know of one node, as offline `assert` and `ipvs expect --node-zone
+ * --k8s-version` take it: its zone label (zone hints apply only with it), the kube-proxy release
+ * (KUBE_VERSION when given by flag, environment or .env; else the node's kubelet version, which
+ * kube-proxy matches in a cluster kube-local-up or kubeadm made; else the default), and its
+ * InternalIPs (nodePortAddresses "primary").
+ */
+export function nodeModelFacts(node: KubeNode | undefined, resolved: Pick<ResolvedSettings, 'values' | 'sources'>): { zone: string | null; kubeVersion: KubeVersion; primaryAddresses: readonly string[] } {
+  const explicit = resolved.sources.kubeVersion.source !== 'default';
+  // "v1.29.15+k3s1", "v1.30.0-eks-1a2b3c": the release is what comes before a build suffix.
+  const kubelet = node?.kubeletVersion === null || node?.kubeletVersion === undefined ? null : parseKubeVersion(node.kubeletVersion.replace(/[-+].*$/, ''));
+  return {
+    zone: node?.zone ?? null,
+    kubeVersion: explicit || kubelet === null ? resolved.values.kubeVersion : kubelet,
+    primaryAddresses: node?.internalIPs ?? [],
+  };
 }

@@ -75,7 +75,7 @@ With --junit FILE: also writes JUnit XML (one testsuite per node, one testcase p
     const check = checkNodeIpvs({
       cluster,
       table,
-      node: { name: node.name, zone: node.zone, addresses: node.addresses, nodePortAddresses: settings.nodePortAddresses, scheduler: settings.scheduler, kubeVersion: settings.kubeVersion },
+      node: { name: node.name, zone: node.zone, addresses: node.addresses, primaryAddresses: node.addresses, nodePortAddresses: settings.nodePortAddresses, scheduler: settings.scheduler, kubeVersion: settings.kubeVersion },
       families,
       excludeCidrs: settings.excludeCidrs,
     });

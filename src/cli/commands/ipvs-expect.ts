@@ -31,7 +31,7 @@ export const NODE_OPTIONS: OptionSpecs = {
     type: 'string',
     multiple: true,
     value: 'IP',
-    description: "every address on the node's interfaces except kube-ipvs0, any family (commas allowed)",
+    description: "every address on the node's interfaces except kube-ipvs0, any family (commas allowed); the first of each family stands for the Node's InternalIP (--nodeport-addresses primary)",
   },
   'node-zone': {
     type: 'string',
@@ -130,7 +130,7 @@ With --json: {"node", "families", "scheduler", "virtualServers": [{"protocol", "
     const cluster = readClusterFiles(io, values);
     const expected = expectIpvsStateForFamilies(
       cluster,
-      { name: node.name, zone: node.zone, addresses: node.addresses, nodePortAddresses: settings.nodePortAddresses, scheduler: settings.scheduler, kubeVersion: settings.kubeVersion },
+      { name: node.name, zone: node.zone, addresses: node.addresses, primaryAddresses: node.addresses, nodePortAddresses: settings.nodePortAddresses, scheduler: settings.scheduler, kubeVersion: settings.kubeVersion },
       families,
     );
     if (flagOption(values, 'json')) {
