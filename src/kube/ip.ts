@@ -7,6 +7,7 @@ export type IpFamily = 4 | 6;
 
 /** 4, 6, or null when the text is not an IP address (IPv6 with a %zone counts as not one). */
 export function ipFamilyOf(text: string): IpFamily | null {
+  if (ipv4Number(text) >= 0) return 4;
   if (text.includes('%')) return null;
   const family = isIP(text);
   return family === 0 ? null : (family as IpFamily);
@@ -120,6 +121,7 @@ export function compareAddresses(a: string, b: string): number {
 
 /** Canonical text of an IP address: IPv6 compressed and lower-case, no brackets. Non-IPs are returned as given. */
 export function canonicalAddress(text: string): string {
+  if (ipv4Number(text) >= 0) return text;
   const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
   if (isIP(bare) !== 6) return bare;
   return new URL(`http://[${bare}]/`).hostname.slice(1, -1);
