@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // npm run bench: speed goals, each measured as a ratio within one run so the
-// machine's own speed cancels out. Sections: CLI start-up, the lab, IPVS state.
+// machine's own speed cancels out. Sections: CLI start-up, the lab, IPVS state,
+// kube-proxy at scale (real API server and kube-proxy; scripts/bench-kube-proxy.mjs).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +38,7 @@ console.log(`local-up --version:        ${version.toFixed(1)} ms  ratio ${(versi
 console.log(`local-up --help:           ${help.toFixed(1)} ms  ratio ${(help / bare).toFixed(2)}`);
 console.log(`local-up doctor --json:    ${doctor.toFixed(1)} ms  ratio ${(doctor / bare).toFixed(2)}`);
 
-for (const part of ['bench-lab.mjs', 'bench-ipvs.mjs']) {
+for (const part of ['bench-lab.mjs', 'bench-ipvs.mjs', 'bench-kube-proxy.mjs']) {
   const script = fileURLToPath(new URL(part, import.meta.url));
   if (!existsSync(script)) continue;
   console.log('');

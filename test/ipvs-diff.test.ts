@@ -249,3 +249,18 @@ test('checkNodeIpvs: cluster objects in, expectation and diff out', () => {
   assert.deepEqual(check.expected.kubeIpvs0Addresses, ['10.96.0.20']);
   assert.deepEqual(findings(check.diff), [['failure', 'default/web http', 'missing real server 10.244.2.7:8080 on TCP/10.96.0.20:80']]);
 });
+
+test('many real servers on one virtual server (past the scan limit): the same findings, in the table order, the last entry of a repeated one counting', () => {
+  for (const count of [3, 40]) {
+    const wanted = Array.from({ length: count }, (_, i) => ({ address: `10.244.0.${i + 1}`, port: 8080, weight: 1 }));
+    // The table: the first wanted one missing, one nobody wants, the second one listed twice (its last entry draining).
+    const listed = [
+      destination('10.244.9.9', 8080, 1),
+      ...wanted.slice(1).map((rs) => destination(rs.address, rs.port)),
+      destination('10.244.0.2', 8080, 0),
+    ];
+    const diff = diffIpvsState(state([expectedVs({ realServers: wanted })]), ipvsTable([actualVs({ destinations: listed })]), { excludeCidrs: [] });
+    const findings = diff.services.flatMap((s) => s.findings).map((f) => `${f.kind} ${f.realServer ?? ''}`);
+    assert.deepEqual(findings, ['missing-real-server 10.244.0.1:8080', 'weight-mismatch 10.244.0.2:8080', 'unexpected-real-server 10.244.9.9:8080'], `${count} real servers`);
+  }
+});

@@ -19,7 +19,7 @@ import { buildBaseInitramfs, isStaticElf, withInitScript } from '../src/lab/init
 import { findDownloadedDeb, kernelReleaseOf, parseKernelDependency, parseShowDepends } from '../src/lab/kernel-package.js';
 import { withLock } from '../src/lab/lock.js';
 import { prepareLab } from '../src/lab/prepare.js';
-import { QEMU_FDS, planQemuArgs } from '../src/lab/qemu.js';
+import { QEMU_FDS, planNetworkArgs, planQemuArgs } from '../src/lab/qemu.js';
 import { ROOT, tempDir } from './helpers/cli.js';
 import type { FakeResponse, FakeRule } from './helpers/fake-runner.js';
 import { FakeRunner } from './helpers/fake-runner.js';
@@ -179,6 +179,27 @@ describe('qemu plan', () => {
 
   it('refuses paths with commas, which qemu would split', () => {
     assert.throws(() => planQemuArgs({ ...plan, ioDir: '/tmp/a,b', accel: 'tcg' }), /comma/);
+  });
+
+  it('has no network card unless asked for one', () => {
+    const args = planQemuArgs({ ...plan, accel: 'tcg' });
+    assert.ok(!args.includes('-netdev') && !args.some((a) => a.startsWith('virtio-net')));
+  });
+
+  it('asked for a network: a restricted user-mode card whose forwards run host programs, words quoted, commas doubled', () => {
+    const args = planQemuArgs({ ...plan, accel: 'tcg', network: { forwards: [{ guestPort: 6443, command: ['/usr/bin/node', '/a b/relay.mjs', "it's,here"] }, { guestPort: 80, command: ['cat'] }] } });
+    assert.equal(
+      args[args.indexOf('-netdev') + 1],
+      "user,id=net0,restrict=on,guestfwd=tcp:10.0.2.100:6443-cmd:'/usr/bin/node' '/a b/relay.mjs' 'it'\\''s,,here',guestfwd=tcp:10.0.2.100:80-cmd:'cat'",
+    );
+    assert.equal(args[args.indexOf('-device', args.indexOf('-netdev')) + 1], 'virtio-net-pci,netdev=net0');
+    assert.deepEqual(planNetworkArgs({ forwards: [] }), ['-netdev', 'user,id=net0,restrict=on', '-device', 'virtio-net-pci,netdev=net0']);
+  });
+
+  it('refuses a forward without a command or outside the TCP port range', () => {
+    assert.throws(() => planNetworkArgs({ forwards: [{ guestPort: 0, command: ['cat'] }] }), /not a TCP port/);
+    assert.throws(() => planNetworkArgs({ forwards: [{ guestPort: 70000, command: ['cat'] }] }), /not a TCP port/);
+    assert.throws(() => planNetworkArgs({ forwards: [{ guestPort: 22, command: [] }] }), /no command/);
   });
 });
 

@@ -109,10 +109,9 @@ export function diffIpvsState(expected: ExpectedIpvsState, actual: IpvsTable, op
 
   const groups = new Map<string, GroupBuilder>();
   const groupFor = (ref: ServiceRef | null): GroupBuilder => {
-    const label = ref === null ? NO_SERVICE_LABEL : describeRef(ref);
     const key = ref === null ? '\0none' : `${ref.namespace}/${ref.name}/${ref.portName}`;
     let group = groups.get(key);
-    if (group === undefined) groups.set(key, (group = { service: ref, label, virtualServers: 0, findings: [] }));
+    if (group === undefined) groups.set(key, (group = { service: ref, label: ref === null ? NO_SERVICE_LABEL : describeRef(ref), virtualServers: 0, findings: [] }));
     return group;
   };
 
@@ -201,8 +200,11 @@ interface GroupBuilder {
 }
 
 function keyOfActual(service: IpvsService): string {
-  return virtualServerKey({ ...service, address: service.address === null ? null : canonicalAddress(service.address) });
+  return virtualServerKey({ protocol: service.protocol, address: service.address === null ? null : canonicalAddress(service.address), port: service.port, fwmark: service.fwmark });
 }
+
+/** Up to this many real servers a virtual server's are matched by scanning, not through a Map (most Services have a few). */
+const SCAN_LIMIT = 16;
 
 function compareVirtualServer(
   vs: ExpectedVirtualServer,
@@ -217,19 +219,21 @@ function compareVirtualServer(
   }
   if (!absent.has('persistence')) comparePersistence(vs, service, key, findings, jiffies);
 
-  const destinations = new Map<string, IpvsDestination>();
-  for (const destination of service.destinations) {
-    destinations.set(hostPort(canonicalAddress(destination.address), destination.port), destination);
-  }
-  const seen = new Set<string>();
+  // The table's real servers by address:port; a key listed twice counts once, with its last entry.
+  const keys = service.destinations.map((destination) => hostPort(canonicalAddress(destination.address), destination.port));
+  // (A Map made from pairs keeps the last index of a repeated key.)
+  const index = keys.length > SCAN_LIMIT ? new Map(keys.map((k, i) => [k, i])) : null;
+  const lastIndexOf = (rsKey: string): number => (index === null ? keys.lastIndexOf(rsKey) : (index.get(rsKey) ?? -1));
+  const seen = new Uint8Array(keys.length);
   for (const rs of vs.realServers) {
     const rsKey = hostPort(rs.address, rs.port);
-    const destination = destinations.get(rsKey);
+    const at = lastIndexOf(rsKey);
+    const destination = service.destinations[at];
     if (destination === undefined) {
       findings.push(finding('missing-real-server', key, rsKey, `weight ${rs.weight}`, null, `missing real server ${rsKey} on ${key}`));
       continue;
     }
-    seen.add(rsKey);
+    seen[at] = 1;
     if (!absent.has('weight') && destination.weight !== rs.weight) {
       findings.push(
         finding('weight-mismatch', key, rsKey, String(rs.weight), String(destination.weight), `real server ${rsKey} has weight ${destination.weight} on ${key}, expected ${rs.weight}`),
@@ -241,8 +245,13 @@ function compareVirtualServer(
       );
     }
   }
-  for (const [rsKey, destination] of destinations) {
-    if (seen.has(rsKey)) continue;
+  for (let i = 0; i < keys.length; i++) {
+    const rsKey = keys[i] as string;
+    // Each key once, where it first appears, judged by its last entry (marked once handled).
+    const at = lastIndexOf(rsKey);
+    if (seen[at] === 1) continue;
+    seen[at] = 1;
+    const destination = service.destinations[at] as IpvsDestination;
     const evidence = absent.has('weight') ? `weight not shown${connections(destination)}` : `weight ${destination.weight}${connections(destination)}`;
     if (!absent.has('weight') && destination.weight === 0) {
       // Graceful termination keeps removed TCP destinations at weight 0 until their connections end.

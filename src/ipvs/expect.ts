@@ -149,7 +149,9 @@ export function expectIpvsState(cluster: ClusterState, node: ExpectNode): Expect
     const pick = (onlyLocal: boolean): ExpectedRealServer[] =>
       toRealServers(onlyLocal && localEndpoints.length > 0 ? localEndpoints : clusterEndpoints);
     const internalServers = pick(internalLocal);
-    const externalServers = pick(externalLocal);
+    // Most Services have no external virtual server: their list is made only when one needs it.
+    let external: ExpectedRealServer[] | undefined;
+    const externalServers = (): ExpectedRealServer[] => (external ??= externalLocal === internalLocal ? internalServers : pick(externalLocal));
     const make = (kind: VirtualServerKind, address: string, vsPort: number, realServers: ExpectedRealServer[]): ExpectedVirtualServer => ({
       protocol: port.protocol,
       address,
@@ -161,10 +163,10 @@ export function expectIpvsState(cluster: ClusterState, node: ExpectNode): Expect
       kind,
     });
     add(make('ClusterIP', plan.clusterIP, port.port, internalServers));
-    for (const ip of plan.externalIPs) add(make('ExternalIP', ip, port.port, externalServers));
-    for (const ip of plan.loadBalancerIPs) add(make('LoadBalancer', ip, port.port, externalServers));
+    for (const ip of plan.externalIPs) add(make('ExternalIP', ip, port.port, externalServers()));
+    for (const ip of plan.loadBalancerIPs) add(make('LoadBalancer', ip, port.port, externalServers()));
     // With no usable node address, kube-proxy skips the NodePort part of the Service (V10).
-    if (port.nodePort !== 0) for (const ip of nodePortIPs) add(make('NodePort', ip, port.nodePort, externalServers));
+    if (port.nodePort !== 0) for (const ip of nodePortIPs) add(make('NodePort', ip, port.nodePort, externalServers()));
   }
 
   return {

@@ -92,10 +92,13 @@ export interface ExpectedVirtualServer {
 export function virtualServerKey(vs: { protocol: IpvsProtocol; address: string | null; port: number | null; fwmark?: number | null }): string {
   if (vs.protocol === 'FWM') return `FWM/${vs.fwmark ?? '?'}`;
   const address = vs.address ?? '?';
-  return `${vs.protocol}/${isIP(address) === 6 ? `[${address}]` : address}:${vs.port ?? '?'}`;
+  return `${vs.protocol}/${isIpv6(address) ? `[${address}]` : address}:${vs.port ?? '?'}`;
 }
 
 /** "10.244.1.5:8080" or "[fd00::5]:8080". */
 export function hostPort(address: string, port: number): string {
-  return `${isIP(address) === 6 ? `[${address}]` : address}:${port}`;
+  return `${isIpv6(address) ? `[${address}]` : address}:${port}`;
 }
+
+/** An IPv6 address has a colon; IPv4 addresses and host names never do (the regex behind isIP is skipped for them: keys are made for every table line). */
+const isIpv6 = (address: string): boolean => address.includes(':') && isIP(address) === 6;

@@ -7,6 +7,7 @@ export type IpFamily = 4 | 6;
 
 /** 4, 6, or null when the text is not an IP address (IPv6 with a %zone counts as not one). */
 export function ipFamilyOf(text: string): IpFamily | null {
+  if (ipv4Number(text) >= 0) return 4;
   if (text.includes('%')) return null;
   const family = isIP(text);
   return family === 0 ? null : (family as IpFamily);
@@ -32,7 +33,38 @@ export function addressValue(address: string): bigint {
 }
 
 function ipv4Value(address: string): bigint {
-  return address.split('.').reduce((value, octet) => (value << 8n) | BigInt(Number(octet)), 0n);
+  return BigInt(ipv4Number(address));
+}
+
+/**
+ * A dotted-quad IPv4 address as a plain number, or -1 when the text is not one (the same texts
+ * node's isIP calls IPv4: four decimal octets up to 255, no leading zeros). The sorts compare
+ * tens of thousands of addresses: this keeps them off BigInt and its garbage.
+ */
+export function ipv4Number(text: string): number {
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && octet === 0) return -1;
+      octet = octet * 10 + (c - 48);
+      digits++;
+      if (octet > 255) return -1;
+    } else {
+      return -1;
+    }
+  }
+  if (digits === 0 || dots !== 3) return -1;
+  return value * 256 + octet;
 }
 
 export interface Cidr {
@@ -75,6 +107,9 @@ export function isIpv6LinkLocal(address: string): boolean {
 
 /** Orders addresses IPv4 first, then numerically; non-IPs (host names) last, by text. */
 export function compareAddresses(a: string, b: string): number {
+  const na = ipv4Number(a);
+  const nb = ipv4Number(b);
+  if (na >= 0 && nb >= 0) return na - nb;
   const fa = ipFamilyOf(a) ?? 9;
   const fb = ipFamilyOf(b) ?? 9;
   if (fa !== fb) return fa - fb;
@@ -86,6 +121,7 @@ export function compareAddresses(a: string, b: string): number {
 
 /** Canonical text of an IP address: IPv6 compressed and lower-case, no brackets. Non-IPs are returned as given. */
 export function canonicalAddress(text: string): string {
+  if (ipv4Number(text) >= 0) return text;
   const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
   if (isIP(bare) !== 6) return bare;
   return new URL(`http://[${bare}]/`).hostname.slice(1, -1);

@@ -8,3 +8,5 @@ export type { LabDeps, LabMachine } from './run.js';
 export { runInLab, runScriptInLab } from './run.js';
 export type { DataPlaneParams } from './dataplane.js';
 export { HACK_LAB_DIR, dataPlaneCommand, podsSeen, runDataPlaneFixtures } from './dataplane.js';
+export type { LabNetwork } from './qemu.js';
+export { LAB_NET } from './qemu.js';

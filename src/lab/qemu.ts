@@ -1,8 +1,9 @@
-// The qemu command line for one lab run, as data (pure): no network, no disk,
-// the host's / shared read-only, the io folder shared writable, the unpacked
-// modules shared read-only, and two virtio-serial ports for the command's output.
+// The qemu command line for one lab run, as data (pure): no disk, no network
+// unless asked for (then only forwards to chosen host programs), the host's /
+// shared read-only, the io folder shared writable, the unpacked modules shared
+// read-only, and two virtio-serial ports for the command's output.
 import { usageError } from '../errors.js';
-import { PORT_NAMES, SHARE_TAGS } from './guest.js';
+import { PORT_NAMES, SHARE_TAGS, shellQuote } from './guest.js';
 
 export const QEMU_BINARY = 'qemu-system-x86_64';
 
@@ -23,6 +24,46 @@ export interface QemuPlan {
   readonly accel: LabAccel;
   /** The host folder shared read-only as the VM's root (/ unless a test says otherwise). */
   readonly rootDir?: string;
+  /** A network card whose only way out is these forwards; absent: no network card at all. */
+  readonly network?: LabNetwork;
+}
+
+/**
+ * The guest's side of qemu's user-mode network (slirp's fixed defaults: qemu docs, "-netdev user",
+ * net=10.0.2.0/24, host=10.0.2.2, first DHCP address 10.0.2.15). The guest configures the card
+ * itself (virtio_net is a module in Debian's kernel): address, then a route to the forwards.
+ */
+export const LAB_NET = { guestAddress: '10.0.2.15', prefixLength: 24, gateway: '10.0.2.2', forwardAddress: '10.0.2.100' } as const;
+
+/** A guest TCP port on LAB_NET.forwardAddress whose every connection starts a host program, the connection being its stdin and stdout. */
+export interface LabForward {
+  readonly guestPort: number;
+  /** argv of the host program (one per connection); words may not hold NUL bytes. */
+  readonly command: readonly string[];
+}
+
+export interface LabNetwork {
+  readonly forwards: readonly LabForward[];
+}
+
+/**
+ * `-netdev user` with restrict=on: the guest cannot reach the host or anything beyond, except
+ * through the guestfwd rules (restrict "does not affect any explicitly set forwarding rules": qemu
+ * 7.2 docs, -netdev user). guestfwd's `cmd:` form runs the program per connection (libslirp
+ * misc.c fork_exec, which splits the text with g_shell_parse_argv, so words are quoted here);
+ * the chardev form would carry one connection for the VM's whole life.
+ */
+export function planNetworkArgs(network: LabNetwork): string[] {
+  const forwards = network.forwards.map((forward) => {
+    if (!Number.isInteger(forward.guestPort) || forward.guestPort < 1 || forward.guestPort > 65535) {
+      throw usageError(`the lab's forward port ${forward.guestPort} is not a TCP port`);
+    }
+    if (forward.command.length === 0) throw usageError(`the lab's forward to guest port ${forward.guestPort} has no command`);
+    // NOTE: qemu's option parser reads ",," as a literal comma.
+    const command = forward.command.map(shellQuote).join(' ').replaceAll(',', ',,');
+    return `,guestfwd=tcp:${LAB_NET.forwardAddress}:${forward.guestPort}-cmd:${command}`;
+  });
+  return ['-netdev', `user,id=net0,restrict=on${forwards.join('')}`, '-device', 'virtio-net-pci,netdev=net0'];
 }
 
 /** Rejects paths qemu's option parser would split (commas separate its sub-options). */
@@ -63,5 +104,6 @@ export function planQemuArgs(plan: QemuPlan): string[] {
     '-device', `virtserialport,chardev=out,name=${PORT_NAMES.stdout}`,
     '-chardev', `socket,id=err,fd=${QEMU_FDS.stderr}`,
     '-device', `virtserialport,chardev=err,name=${PORT_NAMES.stderr}`,
+    ...(plan.network === undefined ? [] : planNetworkArgs(plan.network)),
   ];
 }

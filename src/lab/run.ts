@@ -16,7 +16,7 @@ import { EXIT_CODE_FILE, GUEST_IO_DIR, RUN_SCRIPT, renderRunScript } from './gue
 import { withInitScript } from './initramfs.js';
 import { isProcessAlive } from './lock.js';
 import { checkHostArch, checkQemu, prepareLab } from './prepare.js';
-import type { LabAccel } from './qemu.js';
+import type { LabAccel, LabNetwork } from './qemu.js';
 import { planQemuArgs } from './qemu.js';
 import type { VmRun } from './vm.js';
 import { runQemu } from './vm.js';
@@ -53,6 +53,8 @@ export interface LabRunOptions extends LabMachine {
   /** A prepared kernel; default: the cache's current one (prepared on demand unless `prepare` is false). */
   readonly kernel?: PreparedKernel;
   readonly prepare?: boolean;
+  /** A network card that reaches only these host programs (qemu.ts); default: none. */
+  readonly network?: LabNetwork;
 }
 
 export interface LabDeps {
@@ -144,7 +146,7 @@ export async function runInLab(options: LabRunOptions, deps: LabDeps): Promise<L
     const deadline = started + options.timeoutSeconds * 1000;
     const boot = (accel: LabAccel, bootDeadlineMs: number | undefined) =>
       runQemu(
-        planQemuArgs({ kernel: kernel.kernel, initrd, modulesDir: kernel.modulesDir, ioDir, memoryMb: options.memoryMb, cpus: options.cpus, accel }),
+        planQemuArgs({ kernel: kernel.kernel, initrd, modulesDir: kernel.modulesDir, ioDir, memoryMb: options.memoryMb, cpus: options.cpus, accel, ...(options.network === undefined ? {} : { network: options.network }) }),
         {
           timeoutMs: Math.max(1, deadline - Date.now()),
           ...(bootDeadlineMs === undefined ? {} : { bootDeadlineMs }),
