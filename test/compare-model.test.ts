@@ -91,6 +91,24 @@ describe('compare-modes: each difference matched to the rule that predicted it',
     assert.deepEqual({ explained: c.counts.explained, unexplained: c.counts.unexplained }, { explained: 2, unexplained: 0 });
   });
 
+  it('a check that could not run (ERROR) in either mode is not "the same": nothing was compared and compare-modes is not OK', () => {
+    // The lab run: every kubectl exec was refused, so the traffic checks errored in both modes; they had passed as "same" (and spread as EXPLAINED).
+    const exec = 'probing HTTP 10.96.57.249:80 from local-up-smoke-a3b651/client failed: kubectl exec exited with code 1';
+    const erroring = (cases: SmokeCase[]) => cases.map((c) => (['spread', 'affinity', 'nodeport'].includes(c.group) ? { ...c, status: 'error' as const, message: exec } : c));
+    const c = compareRuns(run('ipvs', erroring(ipvsCases()), []), run('nftables', erroring(nftCases()), []), predict());
+    assert.equal(c.ok, false);
+    for (const check of [/^spread: /, /^affinity: /, /^nodeport: /]) {
+      assert.equal(row(c, check).verdict, 'error');
+      assert.match(row(c, check).note, /could not run in ipvs and nftables mode/);
+    }
+    // One side only: still not compared.
+    const one = compareRuns(run('ipvs', ipvsCases(), []), run('nftables', nftCases().map((x) => (x.group === 'nodeport' ? { ...x, status: 'error' as const, message: exec } : x)), []), predict());
+    assert.equal(row(one, /^nodeport: /).verdict, 'error');
+    assert.match(row(one, /^nodeport: /).note, /could not run in nftables mode/);
+    assert.equal(one.ok, false);
+    assert.equal(one.counts.error, 1);
+  });
+
   it('a NodePort address that stops answering with nodePortAddresses covering it is unexplained (no rule predicted it)', () => {
     const before = run('ipvs', ipvsCases(), [probe('nodeport-address', '10.244.0.1', true)]);
     const after = run('nftables', nftCases(), [probe('nodeport-address', '10.244.0.1', false)]);

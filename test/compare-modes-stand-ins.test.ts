@@ -116,7 +116,7 @@ describe('local-up compare-modes (real process, local provider stand-ins)', { sk
     assert.equal(readLocalDetails(switched.state.details, 'state.json').kubeProxy.mode, 'ipvs');
     // First without kube-proxy (a crash from there leaves a true record), then with the new one.
     assert.deepEqual(recorded.map((s) => readLocalDetails(s.details, 'state.json').components.filter((c) => c.name === 'kube-proxy').map((c) => c.pid)), [[], [now.pid]]);
-    assert.match(switched.lines.join('\n'), /kube-proxy \(pid \d+\) stopped[\s\S]*--cleanup: done[\s\S]*no IPv6 IPVS ipset was left[\s\S]*mode ipvs[\s\S]*is ready/);
+    assert.match(switched.lines.join('\n'), /kube-proxy \(pid \d+\) stopped[\s\S]*--cleanup: done[\s\S]*no state of the old mode was left on this host[\s\S]*mode ipvs[\s\S]*is ready/);
 
     const metricsPort = w.ports.KUBE_PROXY_METRICS_PORT ?? 0;
     const proxyMode = await (await fetch(`http://127.0.0.1:${metricsPort}/proxyMode`)).text();

@@ -78,7 +78,7 @@ describe('compare-modes report', () => {
     assert.match(text, /^ {4}nftables: no answer \(exit 7\); HTTP 10\.244\.0\.1:31000$/m);
     assert.match(text, /^ {2}UNEXPLAINED NodePort from node lab to its address 10\.0\.2\.15: answered before, no answer after, and no migrate-check rule predicted it$/m);
     assert.match(text, /^ {4}source: kubernetes\/kubernetes@v1\.34\.11 cmd\/kube-proxy\/app\/server_linux\.go$/m);
-    assert.match(text, /^compare-modes: FAIL \(2 rows: 0 same, 1 explained, 1 unexplained, 0 not compared\); leftovers none$/m);
+    assert.match(text, /^compare-modes: FAIL \(2 rows: 0 same, 1 explained, 1 unexplained, 0 could not run, 0 not compared\); leftovers none$/m);
   });
 
   it('JUnit: the unexplained row fails, the explained one passes with its finding in system-out', () => {

@@ -57,9 +57,10 @@ describe('precedence: flag > environment > .env > default', () => {
     assert.equal(resolved.values.kindWorkers, 2);
     assert.deepEqual(resolved.values.excludeCidrs, ['10.0.0.0/8', 'fd00::/8']);
   });
-  it('takes NODEPORT_ADDRESSES=primary alone, never mixed with CIDRs (kube-proxy 1.34.11 validateKubeProxyNodePortAddress)', () => {
+  it('takes NODEPORT_ADDRESSES keywords primary, localhost, all once each, with CIDRs (kube-proxy 1.37.2 validateKubeProxyNodePortAddress; older releases are checked with KUBE_VERSION)', () => {
     assert.deepEqual(resolveSettings({ flags: {}, env: { NODEPORT_ADDRESSES: ' primary ' }, dotenv: null }).values.nodePortAddresses, ['primary']);
-    assert.throws(() => resolveSettings({ flags: {}, env: { NODEPORT_ADDRESSES: 'primary,10.0.0.0/8' }, dotenv: null }), /NODEPORT_ADDRESSES=.*"primary" cannot be combined with CIDRs/);
+    assert.deepEqual(resolveSettings({ flags: {}, env: { NODEPORT_ADDRESSES: '10.0.0.0/8,primary,localhost' }, dotenv: null }).values.nodePortAddresses, ['primary', 'localhost', '10.0.0.0/8']);
+    assert.throws(() => resolveSettings({ flags: {}, env: { NODEPORT_ADDRESSES: 'all,primary,all' }, dotenv: null }), /NODEPORT_ADDRESSES=.*"all" is given twice/);
     assert.throws(() => resolveSettings({ flags: {}, env: { NODEPORT_ADDRESSES: 'primaryy' }, dotenv: null }), /NODEPORT_ADDRESSES=/);
   });
 });

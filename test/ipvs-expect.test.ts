@@ -5,7 +5,7 @@
 // rules of docs/kube-proxy-ipvs.md §3 (NodePort addresses, kube-ipvs0, families...).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_AFFINITY_TIMEOUT_SECONDS, expectIpvsState, expectIpvsStateForFamilies } from '../src/ipvs/expect.js';
+import { DEFAULT_AFFINITY_TIMEOUT_SECONDS, expectIpvsState, expectIpvsStateForFamilies, expandNodePortAddresses } from '../src/ipvs/expect.js';
 import type { ExpectNode, ExpectedIpvsState } from '../src/ipvs/expect.js';
 import { virtualServerKey } from '../src/ipvs/model.js';
 import { readClusterValue } from '../src/kube/read.js';
@@ -442,4 +442,21 @@ test('nodePortAddresses primary: NodePorts only on the primary IP of the family;
   // A CIDR of one family matching nothing: no NodePort of that family; the other family matches everything.
   const none = expectIpvsStateForFamilies(readClusterValue({ kind: 'List', items }), { name: HOST, addresses, nodePortAddresses: ['203.0.113.0/24'], scheduler: 'rr' }, [4, 6]);
   assert.deepEqual(nodePorts(none), ['TCP/[fd00:50::10]:30080', 'TCP/[fd00:60::10]:30080']);
+});
+
+// kube-proxy 1.37's keywords (cmd/kube-proxy/app/server.go expandNodePortAddressKeywords, v1.37.2): "localhost"
+// is 127.0.0.0/8 and ::1/128, "all" the zero CIDRs; IPVS never puts a NodePort on a loopback address
+// (pkg/proxy/ipvs/netlink_linux.go isValidForSet), so "localhost" alone gives no NodePort virtual server.
+test('nodePortAddresses keywords localhost and all (1.37): loopback only gives none, all gives every address, primary,localhost the primary IPs', () => {
+  const items = [
+    service('np', { type: 'NodePort', ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv4', 'IPv6'], clusterIP: '10.96.0.5', clusterIPs: ['10.96.0.5', 'fd00:96::5'], ports: [{ name: '', port: 80, nodePort: 30080, protocol: 'TCP' }] }),
+  ];
+  const addresses = ['192.168.50.10', '192.168.60.10', 'fd00:50::10', 'fe80::1', '::1', '127.0.0.1'];
+  const nodePorts = (nodePortAddresses: string[]): string[] =>
+    expectIpvsStateForFamilies(readClusterValue({ kind: 'List', items }), { name: HOST, addresses, nodePortAddresses, primaryAddresses: ['192.168.50.10', 'fd00:50::10'], scheduler: 'rr' }, [4, 6])
+      .virtualServers.filter((vs) => vs.kind === 'NodePort').map((vs) => virtualServerKey(vs));
+  assert.deepEqual(nodePorts(['localhost']), []);
+  assert.deepEqual(nodePorts(['all']), ['TCP/192.168.50.10:30080', 'TCP/192.168.60.10:30080', 'TCP/[fd00:50::10]:30080']);
+  assert.deepEqual(nodePorts(['primary', 'localhost']), ['TCP/192.168.50.10:30080', 'TCP/[fd00:50::10]:30080']);
+  assert.deepEqual(expandNodePortAddresses({ nodePortAddresses: ['localhost', '10.0.0.0/8', 'all'] }), ['127.0.0.0/8', '::1/128', '10.0.0.0/8', '0.0.0.0/0', '::/0']);
 });

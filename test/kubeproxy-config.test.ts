@@ -154,6 +154,9 @@ describe('settings a version cannot honour are errors naming the setting and the
     { name: 'nodePortAddresses before 1.10', input: { version: '1.9.11', mode: 'iptables', nodePortAddresses: ['10.0.0.0/8'] }, message: /NODEPORT_ADDRESSES \(--nodeport-addresses\) needs kube-proxy 1\.10/ },
     // kube-proxy 1.29.15 pkg/proxy/apis/config/validation/validation.go: every entry must parse as a CIDR.
     { name: 'nodePortAddresses primary before 1.31', input: { version: '1.29.15', mode: 'ipvs', nodePortAddresses: ['primary'] }, message: /NODEPORT_ADDRESSES=primary needs kube-proxy 1\.31; kube-proxy 1\.29\.15 accepts only CIDRs/ },
+    // kube-proxy 1.34.11 validation.go: "primary" alone or CIDRs; "localhost" and "all" are not CIDRs. 1.37.2 accepts them (PR #138427).
+    { name: 'nodePortAddresses localhost and all before 1.37', input: { version: '1.34.11', mode: 'ipvs', nodePortAddresses: ['localhost', 'all'] }, message: /NODEPORT_ADDRESSES keywords "localhost", "all" need kube-proxy 1\.37; kube-proxy 1\.34\.11 refuses to start with them: use 127\.0\.0\.0\/8,::1\/128/ },
+    { name: 'nodePortAddresses primary with a CIDR before 1.37', input: { version: '1.34.11', mode: 'ipvs', nodePortAddresses: ['primary', '10.0.0.0/8'] }, message: /"primary" must be alone before kube-proxy 1\.37/ },
     { name: 'a scheduler outside the pre-1.27 list', input: { version: '1.26.15', mode: 'ipvs', ipvs: { scheduler: 'mh' } }, message: /IPVS_SCHEDULER=mh \(--scheduler\) is rejected by kube-proxy 1\.26\.15: before 1\.27 it accepts only rr, wrr/ },
     { name: 'SupportIPVSProxyMode after 1.20', input: { version: '1.21.0', mode: 'ipvs', featureGates: { SupportIPVSProxyMode: true } }, message: /SupportIPVSProxyMode, which was removed after 1\.20.*remove it/ },
     { name: 'SupportIPVSProxyMode=false on 1.9', input: { version: '1.9.0', mode: 'ipvs', featureGates: { SupportIPVSProxyMode: false } }, message: /SupportIPVSProxyMode=false.*runs IPVS mode only with SupportIPVSProxyMode=true/ },
@@ -169,6 +172,9 @@ describe('settings a version cannot honour are errors naming the setting and the
     it(c.name, () => assert.match(planError(c.input), c.message));
   }
 
+  it('nodePortAddresses keywords from 1.37, with each other and with CIDRs, written as given', () => {
+    assert.deepEqual(planAndParse({ version: '1.37.2', mode: 'ipvs', nodePortAddresses: ['primary', 'localhost', '10.0.0.0/8'] }).doc.nodePortAddresses, ['primary', 'localhost', '10.0.0.0/8']);
+  });
   it('nodePortAddresses primary from 1.31 is written as kube-proxy reads it', () => {
     assert.deepEqual(planAndParse({ version: '1.34.11', mode: 'ipvs', nodePortAddresses: ['primary'] }).doc.nodePortAddresses, ['primary']);
   });

@@ -198,6 +198,15 @@ describe('the generated configuration files', () => {
       resolvConf: '/etc/resolv.conf',
     });
     assert.deepEqual((file(plan({ KUBE_ENABLE_CLUSTER_DNS: 'false' }), 'kubelet.yaml') as { clusterDNS: string[] }).clusterDNS, ['8.8.8.8']);
+  });
+  it('the API server reaches the kubelet at the InternalIP: a node named by an IP keeps the kubelet on it, one named by a host name on every address', () => {
+    // Seen in the lab: with HOSTNAME_OVERRIDE=lab the API server dialed "lab" (Debian's /etc/hosts: 127.0.1.1) and every kubectl exec was refused.
+    for (const p of [plan({}), plan({ HOSTNAME_OVERRIDE: 'lab' })]) {
+      assert.ok(argvOf(p, 'kube-apiserver').includes('--kubelet-preferred-address-types=InternalIP,Hostname,InternalDNS,ExternalDNS,ExternalIP'));
+    }
+    assert.equal((file(plan({}), 'kubelet.yaml') as { address: string }).address, '127.0.0.1');
+    assert.equal((file(plan({ HOSTNAME_OVERRIDE: 'lab' }), 'kubelet.yaml') as { address: string }).address, '0.0.0.0');
+    assert.equal((file(plan({ HOSTNAME_OVERRIDE: '192.168.50.10' }), 'kubelet.yaml') as { address: string }).address, '192.168.50.10');
     assert.equal(plan({ KUBE_ENABLE_CLUSTER_DNS: 'false' }).corednsManifest, null);
   });
   it('kube-scheduler.yaml names its kubeconfig and turns leader election off', () => {

@@ -106,6 +106,9 @@ describe('local-up smoke (stand-ins)', () => {
     const namespace = JSON.parse(create?.stdin ?? '{}');
     assert.deepEqual(namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: report.namespace, labels: { 'app.kubernetes.io/part-of': 'local-up-smoke', 'app.kubernetes.io/managed-by': 'kube-local-up' } } });
     const list = JSON.parse(calls.find((c) => c.argv[0] === 'apply')?.stdin ?? '{}');
+    // Without client-side validation: kubectl's would first fetch /openapi/v2 with its own fixed
+    // 32 s timeout, which an emulated API server missed in the lab (src/kube/kubectl.ts NO_CLIENT_VALIDATION).
+    assert.deepEqual(calls.filter((c) => c.argv[0] === 'create' || c.argv[0] === 'apply').map((c) => c.argv.slice(0, 4).join(' ')), ['create --validate=false -f -', 'apply --validate=false -f -']);
     assert.deepEqual(list.items.map((i: { kind: string; metadata: { name: string } }) => `${i.kind}/${i.metadata.name}`), ['Deployment/backend', 'Pod/client', 'Service/clusterip', 'Service/affinity', 'Service/nodeport', 'Service/udp', 'Service/headless']);
     const deployment = list.items[0];
     assert.equal(deployment.spec.replicas, 3);

@@ -227,6 +227,13 @@ barrier() {
 # total (moment R), then until two syncs of each proxier have ended after R: a proxier's syncs run
 # one at a time, so its second one started after R and programmed every change. The barrier
 # guarantees a sync of each after R; the periodic sync (ipvs.syncPeriod) brings the other if nothing else does.
+# Lets the paused kube-proxy go on and waits until it has seen every event made meanwhile.
+resume_and_sync() {
+  kill -CONT "$proxy_pid"
+  log "waiting for $1"
+  wait_synced "$want_services" "$want_slices"
+}
+
 wait_synced() {
   local want_services=$1 want_slices=$2 deadline=$(( $(date +%s) + SYNC_TIMEOUT )) r4= r6= s e c4 c6 f l
   while :; do
@@ -296,9 +303,7 @@ run_cases() {
     want_services=$(( want_services + families * SERVICE_EVENTS ))
     want_slices=$(( want_slices + SLICE_EVENTS ))
   done
-  kill -CONT "$proxy_pid"
-  log "waiting for kube-proxy's sync"
-  wait_synced "$want_services" "$want_slices"
+  resume_and_sync "kube-proxy's sync"
   log "synced"
   section "${prefix}snapshot"
   awk -v a="$(now)" -v b="$t0" 'BEGIN { printf "%.1f\n", a - b }'
@@ -387,9 +392,7 @@ if [ -e "${then_files[0]}" ]; then
     want_services=$(( want_services + families * THEN_SERVICE_EVENTS ))
     want_slices=$(( want_slices + THEN_SLICE_EVENTS ))
   done
-  kill -CONT "$proxy_pid"
-  log "waiting for kube-proxy's sync of the changes"
-  wait_synced "$want_services" "$want_slices"
+  resume_and_sync "kube-proxy's sync of the changes"
   section then-services; api GET /api/v1/services; echo
   section then-endpointslices; api GET /apis/discovery.k8s.io/v1/endpointslices; echo
   section then-ipvs; cat /proc/net/ip_vs

@@ -28,9 +28,11 @@ export interface Cell {
 /**
  * same: nothing differs; explained: differs as a finding predicted; unexplained: differs and no finding
  * predicted it, or a finding predicted a change of exactly this that did not happen; switch: the mode
- * itself; not-compared: only one side can run it (IPVS-state checks, an address one mode lacks).
+ * itself; not-compared: only one side can run it (IPVS-state checks, an address one mode lacks);
+ * error: the check could not run (ERROR) in one mode or both, so nothing was measured to compare
+ * (two ERRORs are not "the same behaviour": in the lab every `kubectl exec` failed in both modes).
  */
-export type RowVerdict = 'same' | 'explained' | 'unexplained' | 'switch' | 'not-compared';
+export type RowVerdict = 'same' | 'explained' | 'unexplained' | 'switch' | 'not-compared' | 'error';
 
 export interface CompareRow {
   readonly key: string;
@@ -53,7 +55,7 @@ export interface Comparison {
   /** Findings with a behaviour change that no row exercised (predicted, not probed here). */
   readonly unexercised: readonly MigrationFinding[];
   readonly counts: Readonly<Record<RowVerdict, number>>;
-  /** No unexplained row. */
+  /** No unexplained row and no check that could not run. */
   readonly ok: boolean;
 }
 
@@ -102,6 +104,10 @@ function caseRows(before: ModeRun, after: ModeRun, findings: readonly MigrationF
     if (group === 'proxy-mode') {
       const ok = b?.status === 'passed' && a?.status === 'passed';
       return { key: k, check, ...cells, differs: true, verdict: ok ? 'switch' : 'unexplained', finding: null, note: ok ? `the switch itself: ${before.mode} before, ${after.mode} after` : 'kube-proxy did not run in the mode it should have' };
+    }
+    const errored = [b?.status === 'error' ? before.mode : null, a?.status === 'error' ? after.mode : null].filter((m) => m !== null);
+    if (errored.length > 0) {
+      return { key: k, check, ...cells, differs: false, verdict: 'error', finding: null, note: `the check could not run in ${errored.join(' and ')} mode (ERROR): nothing was compared` };
     }
     const ruleDiffers = group === 'spread' && b !== undefined && a !== undefined && ruleInName(b.name) !== ruleInName(a.name) && !statusDiffers;
     if (!statusDiffers && !ruleDiffers) return { key: k, check, ...cells, differs: false, verdict: 'same', finding: null, note: '' };
@@ -166,7 +172,7 @@ export function compareRuns(before: ModeRun, after: ModeRun, predictions: Migrat
   const used = new Set<MigrationFinding>();
   const rows = [...caseRows(before, after, predictions.findings, used), ...probeRows(before, after, predictions.findings, used)];
   const unexercised = predictions.findings.filter((f) => f.severity !== 'info' && !used.has(f));
-  const counts: Record<RowVerdict, number> = { same: 0, explained: 0, unexplained: 0, switch: 0, 'not-compared': 0 };
+  const counts: Record<RowVerdict, number> = { same: 0, explained: 0, unexplained: 0, switch: 0, 'not-compared': 0, error: 0 };
   for (const r of rows) counts[r.verdict] += 1;
-  return { from: before.mode, to: after.mode, rows, unexercised, counts, ok: counts.unexplained === 0 };
+  return { from: before.mode, to: after.mode, rows, unexercised, counts, ok: counts.unexplained === 0 && counts.error === 0 };
 }

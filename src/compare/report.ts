@@ -39,7 +39,7 @@ export interface SmokeSummary {
 export const smokeSummary = (r: SmokeReport): SmokeSummary => ({ ok: r.ok, namespace: r.namespace, mode: r.mode, seconds: r.seconds, cleanup: r.cleanup });
 
 const CELL_WIDTH = 46;
-const WORD: Record<CompareRow['verdict'], string> = { same: 'same', explained: 'EXPLAINED', unexplained: 'UNEXPLAINED', switch: 'the switch', 'not-compared': 'n/a' };
+const WORD: Record<CompareRow['verdict'], string> = { same: 'same', explained: 'EXPLAINED', unexplained: 'UNEXPLAINED', switch: 'the switch', 'not-compared': 'n/a', error: 'NOT COMPARED (error)' };
 const STATUS: Record<string, string> = { passed: 'PASS', failed: 'FAIL', error: 'ERROR', skipped: 'SKIP', absent: '-' };
 
 const short = (text: string, width = CELL_WIDTH): string => (text.length <= width ? text : `${text.slice(0, width - 1)}…`);
@@ -52,13 +52,14 @@ export function formatCompareReport(result: CompareResult): string {
   const c = result.comparison;
   if (c !== null) {
     lines.push('', table([['CHECK', result.from, result.to, 'VERDICT'], ...c.rows.map((r) => [short(r.check, 60), cell(r.before), cell(r.after), `${WORD[r.verdict]}${r.finding !== null && r.verdict !== 'same' ? ` [${r.finding.rule}]` : ''}`])]).trimEnd());
-    const differing = c.rows.filter((r) => r.verdict === 'explained' || r.verdict === 'unexplained');
-    if (differing.length > 0) lines.push('', 'Differences:');
+    const differing = c.rows.filter((r) => r.verdict === 'explained' || r.verdict === 'unexplained' || r.verdict === 'error');
+    if (differing.length > 0) lines.push('', 'Differences, and checks that could not run:');
     for (const r of differing) {
       lines.push(`  ${WORD[r.verdict]} ${r.check}: ${r.note}`);
       lines.push(`    ${result.from}: ${r.before.text}`, `    ${result.to}: ${r.after.text}`);
       if (r.finding !== null) lines.push(`    predicted by [${r.finding.rule}] (${r.finding.severity}, ${r.finding.subject}): ${r.finding.message}`, `    source: ${r.finding.source}`);
       if (r.verdict === 'unexplained') lines.push('    the migrate-check rules are wrong or incomplete here: fix the rule (src/migrate/rules.ts)');
+      if (r.verdict === 'error') lines.push('    fix what stopped the check (its evidence is in the smoke log of that mode), then compare again');
     }
     if (c.unexercised.length > 0) lines.push('', 'Predicted by migrate-check, not exercised by these probes:');
     for (const f of c.unexercised) lines.push(`  ${f.severity.toUpperCase()} [${f.rule}] ${f.subject}: ${f.message}`);
@@ -66,7 +67,7 @@ export function formatCompareReport(result: CompareResult): string {
   if (result.leftovers.length > 0) lines.push('', ...result.leftovers.map(formatLeftovers).join('').trimEnd().split('\n'));
   if (result.stopped !== null) lines.push('', `stopped: ${result.stopped}`);
   const n = c?.counts;
-  lines.push('', `compare-modes: ${result.ok ? 'OK' : 'FAIL'}${n === undefined ? '' : ` (${c?.rows.length ?? 0} rows: ${n.same} same, ${n.explained} explained, ${n.unexplained} unexplained, ${n['not-compared']} not compared)`}; leftovers ${result.leftovers.every((l) => l.ok) ? 'none' : 'FOUND'}`);
+  lines.push('', `compare-modes: ${result.ok ? 'OK' : 'FAIL'}${n === undefined ? '' : ` (${c?.rows.length ?? 0} rows: ${n.same} same, ${n.explained} explained, ${n.unexplained} unexplained, ${n.error} could not run, ${n['not-compared']} not compared)`}; leftovers ${result.leftovers.every((l) => l.ok) ? 'none' : 'FOUND'}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -77,6 +78,7 @@ export function renderCompareJunit(result: CompareResult): string {
     seconds: 0,
     outcome: r.verdict === 'unexplained'
       ? { status: 'failed', message: r.note, type: 'unexplained-difference', text: [`${result.from}: ${r.before.text}`, `${result.to}: ${r.after.text}`, ...(r.finding === null ? [] : [`[${r.finding.rule}] ${r.finding.message}`])].join('\n') }
+      : r.verdict === 'error' ? { status: 'error', message: r.note, type: 'check-error', text: [`${result.from}: ${r.before.text}`, `${result.to}: ${r.after.text}`].join('\n') }
       : r.verdict === 'not-compared' ? { status: 'skipped', reason: r.note } : { status: 'passed' },
     ...(r.verdict === 'explained' && r.finding !== null ? { systemOut: `${r.note}\n[${r.finding.rule}] ${r.finding.message}` } : {}),
   }));

@@ -148,19 +148,24 @@ export const cidrList: Parser<string[]> = (raw) =>
 
 /** The special nodePortAddresses value: the node's primary IPs (pkg/proxy/apis/config/types.go NodePortAddressesPrimary). */
 export const NODEPORT_ADDRESSES_PRIMARY = 'primary';
+/** Keywords kube-proxy 1.37 adds (types.go NodePortAddressesLocalhost, NodePortAddressesAll, v1.37.2): the loopback CIDRs, the zero CIDRs. */
+export const NODEPORT_ADDRESSES_LOCALHOST = 'localhost';
+export const NODEPORT_ADDRESSES_ALL = 'all';
+export const NODEPORT_ADDRESS_KEYWORDS: readonly string[] = [NODEPORT_ADDRESSES_PRIMARY, NODEPORT_ADDRESSES_LOCALHOST, NODEPORT_ADDRESSES_ALL];
 
 /**
- * nodePortAddresses: comma-separated CIDRs, or "primary" alone (kube-proxy 1.34.11
- * pkg/proxy/apis/config/validation/validation.go validateKubeProxyNodePortAddress: "can't use both
- * 'primary' and CIDRs"); empty means none.
+ * nodePortAddresses: comma-separated CIDRs and the keywords "primary", "localhost", "all", each keyword
+ * at most once (kube-proxy 1.37.2 pkg/proxy/apis/config/validation/validation.go
+ * validateKubeProxyNodePortAddress); empty means none. Which of these a release accepts (before 1.37 only
+ * "primary", and alone) is checked against KUBE_VERSION with kube-proxy's settings (src/kubeproxy/config.ts).
  */
 export const nodePortAddressList: Parser<string[]> = (raw) => {
   const parts = raw.split(',').map((part) => part.trim()).filter((part) => part !== '');
-  if (parts.includes(NODEPORT_ADDRESSES_PRIMARY)) {
-    if (parts.length !== 1) throw new SettingValueError(`"${NODEPORT_ADDRESSES_PRIMARY}" cannot be combined with CIDRs (kube-proxy refuses both)`);
-    return [NODEPORT_ADDRESSES_PRIMARY];
-  }
-  return cidrList(raw);
+  const keywords = parts.filter((part) => NODEPORT_ADDRESS_KEYWORDS.includes(part));
+  const twice = keywords.find((k, i) => keywords.indexOf(k) !== i);
+  if (twice !== undefined) throw new SettingValueError(`"${twice}" is given twice (kube-proxy refuses duplicates)`);
+  const cidrs = parts.filter((part) => !NODEPORT_ADDRESS_KEYWORDS.includes(part));
+  return [...keywords, ...(cidrs.length === 0 ? [] : cidrList(cidrs.join(',')))];
 };
 
 export const kubeVersion: Parser<KubeVersion> = (raw) => {

@@ -203,7 +203,7 @@ export function settingSpecs(env: DefaultContext['env']) {
     }),
     nodePortAddresses: setting<string[]>({
       env: 'NODEPORT_ADDRESSES', flag: 'nodeport-addresses', group: 'ipvs', default: '',
-      description: 'comma-separated CIDRs whose node addresses serve NodePorts, or primary (the Node object\'s InternalIP per family, kube-proxy 1.31+); empty: all node addresses',
+      description: 'comma-separated CIDRs whose node addresses serve NodePorts, or primary (the Node object\'s InternalIP per family, kube-proxy 1.31+, alone before 1.37); from kube-proxy 1.37 also localhost and all, each once, with CIDRs; empty: all node addresses',
       parse: p.nodePortAddressList,
     }),
     stateDir: setting<string>({

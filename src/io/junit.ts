@@ -2,8 +2,8 @@
 // (one testsuite). The output validates against the Jenkins-lineage JUnit
 // schemas kept in test/fixtures/junit/: no attributes on <skipped>, none beyond
 // name/tests/failures/errors/time on <testsuites>.
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { usageError } from '../errors.js';
 
 export type JunitOutcome =
@@ -79,6 +79,23 @@ function renderCase(c: JunitCase): string {
   if (o.status === 'error') body.push(`      <error ${attrs({ message: o.message, type: o.type })}>${xmlText(o.text)}</error>`);
   if (c.systemOut !== undefined) body.push(`      <system-out>${xmlText(c.systemOut)}</system-out>`);
   return body.length === 0 ? `${head}/>` : [`${head}>`, ...body, '    </testcase>'].join('\n');
+}
+
+/**
+ * Checks a --junit path before a run of many minutes, not after it: its folder must exist.
+ * Returns the absolute path; a missing folder is a usage error (nothing has run yet).
+ */
+export function checkJunitPath(cwd: string, file: string): string {
+  const path = resolve(cwd, file);
+  const folder = dirname(path);
+  let isFolder = false;
+  try {
+    isFolder = statSync(folder).isDirectory();
+  } catch {
+    isFolder = false;
+  }
+  if (!isFolder) throw usageError(`--junit ${file}: the folder ${folder} does not exist`, 'give a path in an existing, writable folder');
+  return path;
 }
 
 /** Writes a --junit report file (relative to `cwd`); an unwritable path is a usage error. */

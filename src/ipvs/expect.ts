@@ -8,7 +8,7 @@ import type { KubeVersion } from '../config/kube-version.js';
 import type { ClusterState, KubeEndpoint, KubeService, KubeServicePort } from '../kube/types.js';
 import type { IpFamily } from '../kube/ip.js';
 import { addressValue, canonicalAddress, cidrContains, compareAddresses, ipFamilyOf, isIpv6LinkLocal, isLoopback, toCidr } from '../kube/ip.js';
-import { NODEPORT_ADDRESSES_PRIMARY } from '../config/parsers.js';
+import { NODEPORT_ADDRESSES_ALL, NODEPORT_ADDRESSES_LOCALHOST, NODEPORT_ADDRESSES_PRIMARY } from '../config/parsers.js';
 import { reached } from '../kubeproxy/versions.js';
 import type { ExpectedRealServer, ExpectedVirtualServer, ServiceRef, VirtualServerKind } from './model.js';
 import { hostPort, virtualServerKey } from './model.js';
@@ -237,6 +237,9 @@ function nodePortAddressesFor(node: ExpectNode, nodeAddressSet: ReadonlySet<stri
  */
 export function expandNodePortAddresses(node: Pick<ExpectNode, 'nodePortAddresses' | 'primaryAddresses'>): string[] {
   return node.nodePortAddresses.flatMap((entry) => {
+    // 1.37's keywords (expandNodePortAddressKeywords, v1.37.2): loopback of both families; the zero CIDRs.
+    if (entry === NODEPORT_ADDRESSES_LOCALHOST) return ['127.0.0.0/8', '::1/128'];
+    if (entry === NODEPORT_ADDRESSES_ALL) return ['0.0.0.0/0', '::/0'];
     if (entry !== NODEPORT_ADDRESSES_PRIMARY) return [entry];
     const cidrs: string[] = [];
     for (const family of [4, 6] as const) {

@@ -21,6 +21,17 @@ export function findKubectl(env: Readonly<Record<string, string | undefined>>): 
   return { path, foundVia: path === null ? null : 'PATH' };
 }
 
+/**
+ * For `kubectl create/apply -f` of objects this tool generates: no client-side schema validation.
+ * kubectl's default (--validate=strict) may first fetch the API server's OpenAPI document
+ * (GET /openapi/v2?timeout=32s, a fixed timeout of its discovery client, not --request-timeout),
+ * which a first request makes the API server build; in the lab, under software emulation, that
+ * took longer than 32 s and `smoke` failed before creating anything. The API server still
+ * rejects invalid objects; unknown fields are the only thing no longer reported, and the
+ * manifests are unit-tested. kubectl: "--validate=...: ignore (or false)".
+ */
+export const NO_CLIENT_VALIDATION = '--validate=false';
+
 export interface KubectlOptions {
   readonly runner: Runner;
   /** The kubectl executable. */

@@ -16,6 +16,7 @@ import { CommandHost } from '../exec/host.js';
 import { LocalUpError, ExitCode } from '../errors.js';
 import { describeFailure, tail } from '../exec/runner.js';
 import type { Kubectl } from './kubectl.js';
+import { NO_CLIENT_VALIDATION } from './kubectl.js';
 import { NODE_POD_NAMESPACE } from './node-pod-defaults.js';
 
 /** How long the helper pod lives at most, even if nobody deletes it. */
@@ -65,7 +66,7 @@ export async function withNodePod<T>(kubectl: Kubectl, nodeName: string, image: 
   const name = nodePodName(nodeName);
   const manifest = JSON.stringify(nodePodManifest(name, nodeName, image));
   try {
-    const created = await kubectl.run(['create', '-f', '-'], { input: manifest });
+    const created = await kubectl.run(['create', NO_CLIENT_VALIDATION, '-f', '-'], { input: manifest });
     if (created.exitCode !== 0) throw kubectl.failure(created, `creating the helper pod ${NODE_POD_NAMESPACE}/${name} on node ${nodeName}`, kubectl.options.timeoutMs);
     const waitArgs = ['-n', NODE_POD_NAMESPACE, 'wait', '--for=condition=Ready', `pod/${name}`, `--timeout=${NODE_POD_READY_SECONDS}s`];
     const ready = await kubectl.run(waitArgs, { timeoutMs: kubectl.deadline(NODE_POD_READY_SECONDS * 1000) });

@@ -5,7 +5,7 @@
 import { isIP } from 'node:net';
 import { formatKubeVersion } from '../config/kube-version.js';
 import type { KubeVersion } from '../config/kube-version.js';
-import { NODEPORT_ADDRESSES_PRIMARY } from '../config/parsers.js';
+import { NODEPORT_ADDRESSES_ALL, NODEPORT_ADDRESSES_LOCALHOST, NODEPORT_ADDRESSES_PRIMARY } from '../config/parsers.js';
 import type { ProxyMode } from '../config/settings.js';
 import { usageError } from '../errors.js';
 import type { ResolvedKubeProxySettings } from './flags.js';
@@ -111,8 +111,16 @@ export function planKubeProxyConfig(input: KubeProxyConfigInput): KubeProxyPlan 
   if (input.nodePortAddresses !== undefined && input.nodePortAddresses.length > 0 && !reached(version, 'nodePortAddresses')) {
     errors.push(`NODEPORT_ADDRESSES (--nodeport-addresses) needs kube-proxy ${since('nodePortAddresses')} (nodePortAddresses); KUBE_VERSION=${v}: set KUBE_VERSION to ${since('nodePortAddresses')} or later, or leave NODEPORT_ADDRESSES empty`);
   }
-  if (input.nodePortAddresses?.includes(NODEPORT_ADDRESSES_PRIMARY) === true && !reached(version, 'nodePortAddressesPrimary')) {
+  const npa = input.nodePortAddresses ?? [];
+  if (npa.includes(NODEPORT_ADDRESSES_PRIMARY) && !reached(version, 'nodePortAddressesPrimary')) {
     errors.push(`NODEPORT_ADDRESSES=${NODEPORT_ADDRESSES_PRIMARY} needs kube-proxy ${since('nodePortAddressesPrimary')}; kube-proxy ${v} accepts only CIDRs (it refuses to start with "${NODEPORT_ADDRESSES_PRIMARY}"): give the node's address as a CIDR, or set KUBE_VERSION to ${since('nodePortAddressesPrimary')} or later`);
+  } else if (!reached(version, 'nodePortAddressesKeywords')) {
+    const newer = npa.filter((a) => a === NODEPORT_ADDRESSES_LOCALHOST || a === NODEPORT_ADDRESSES_ALL);
+    if (newer.length > 0) {
+      errors.push(`NODEPORT_ADDRESSES keyword${newer.length > 1 ? 's' : ''} ${newer.map((k) => `"${k}"`).join(', ')} need${newer.length > 1 ? '' : 's'} kube-proxy ${since('nodePortAddressesKeywords')}; kube-proxy ${v} refuses to start with ${newer.length > 1 ? 'them' : 'it'}: use 127.0.0.0/8,::1/128 for "localhost" and 0.0.0.0/0,::/0 for "all"`);
+    } else if (npa.includes(NODEPORT_ADDRESSES_PRIMARY) && npa.length > 1) {
+      errors.push(`NODEPORT_ADDRESSES: "${NODEPORT_ADDRESSES_PRIMARY}" must be alone before kube-proxy ${since('nodePortAddressesKeywords')} (kube-proxy ${v} refuses "can't use both 'primary' and CIDRs"): give "${NODEPORT_ADDRESSES_PRIMARY}" or CIDRs`);
+    }
   }
   const conntrack = resolveConntrack(input.conntrack, version, errors);
 

@@ -58,6 +58,11 @@ export const BOUNDARIES = {
     fact: 'nodePortAddresses may be the single value "primary": NodePorts only on the node\'s primary IP of each family (the Node object\'s first InternalIP, as kube-proxy detects its node IPs); before, kube-proxy refuses the configuration ("must be a valid CIDR")',
     source: 'kubernetes/kubernetes PR #123105; absent from pkg/proxy/apis/config at v1.29.15 and v1.30.0, present at v1.34.11 (cmd/kube-proxy/app/server.go expands it to <ip>/32 and <ip>/128); kubernetes/website PR #47556 (the 1.31 kube-proxy reference documents it)',
   },
+  nodePortAddressesKeywords: {
+    minor: 37,
+    fact: 'nodePortAddresses may list the keywords "primary", "localhost" (127.0.0.0/8 and ::1/128) and "all" (0.0.0.0/0 and ::/0), each once, in any combination with CIDRs; before, "primary" had to be alone and the other two are refused ("must be a valid CIDR")',
+    source: 'kubernetes/kubernetes PR #138427 (merged July 2026, KEP-6032); v1.34.11 pkg/proxy/apis/config/validation/validation.go accepts only "primary", alone; v1.37.2 validation.go validateKubeProxyNodePortAddress and cmd/kube-proxy/app/server.go expandNodePortAddressKeywords',
+  },
   metricsPortFlag: {
     minor: 13,
     fact: '--metrics-bind-address takes an IP and --metrics-port the port (before 1.13 the metrics address cannot be set with flags: the flag takes an IP but validation wants IP:port)',

@@ -5,6 +5,7 @@
 // data out; the CLI gathers the input (src/cli/commands/migrate-check.ts).
 import type { KubeVersion } from '../config/kube-version.js';
 import { formatKubeVersion } from '../config/kube-version.js';
+import { expandNodePortAddresses } from '../ipvs/expect.js';
 import type { IpvsTable } from '../ipvs/model.js';
 import { cidrContains, compareAddresses, ipFamilyOf, isIpv6LinkLocal, isLoopback, toCidr } from '../kube/ip.js';
 import type { ClusterState, KubeService } from '../kube/types.js';
@@ -345,7 +346,8 @@ const localhostNodePortRule: Rule = ({ target, cluster, kubeProxy }) => {
   if (c === null) {
     return [{ rule: 'localhost-nodeport', severity: 'info', scope: 'kube-proxy', subject: 'kube-proxy', message: `kube-proxy's configuration is unknown (${kubeProxy.configFrom}); by default iptables mode serves NodePorts on 127.0.0.1, which IPVS never did`, source: `${cite('iptablesLocalhost')}; ${cite('ipvsNoLocalhost')}` }];
   }
-  const allowsLoopback = c.nodePortAddresses.length === 0 || c.nodePortAddresses.some((cidr) => cidr !== 'primary' && safeContains(cidr, '127.0.0.1'));
+  // 1.37's keywords: "localhost" is 127.0.0.0/8 and ::1/128, "all" the zero CIDRs (expandNodePortAddresses).
+  const allowsLoopback = c.nodePortAddresses.length === 0 || expandNodePortAddresses({ nodePortAddresses: c.nodePortAddresses }).some((cidr) => safeContains(cidr, '127.0.0.1'));
   if (c.localhostNodePorts === false || !allowsLoopback) return [];
   return [{
     rule: 'localhost-nodeport', severity: 'change', scope: 'kube-proxy', subject: 'kube-proxy',

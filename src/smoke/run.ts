@@ -8,12 +8,12 @@
 // check is a named case with its evidence; the namespace is deleted afterwards
 // (after a failure and on Ctrl-C too) unless --keep. This file deploys and
 // reports; the checks are src/smoke/suite.ts.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { ResolvedSettings } from '../config/resolve.js';
 import type { Io } from '../io/io.js';
-import { writeJunitFile } from '../io/junit.js';
+import { checkJunitPath, writeJunitFile } from '../io/junit.js';
 import { jsonText } from '../io/output.js';
 import { ExitCode, LocalUpError, formatError, isLocalUpError, usageError } from '../errors.js';
 import { LocalHost } from '../exec/host.js';
@@ -68,8 +68,7 @@ export async function executeSmoke(io: Io, resolved: ResolvedSettings, options: 
   }
   const kubeconfig = resolve(io.cwd, options.kubeconfig ?? state?.kubeconfig ?? s.kubeconfigOut);
   if (!existsSync(kubeconfig)) throw usageError(`kubeconfig ${kubeconfig} does not exist`, 'give the cluster with --kubeconfig FILE, or bring one up with `local-up up`');
-  const junitFile = options.junitFile === undefined ? undefined : resolve(io.cwd, options.junitFile);
-  if (junitFile !== undefined && !isDirectory(dirname(junitFile))) throw usageError(`--junit ${options.junitFile}: the folder ${dirname(junitFile)} does not exist`, 'give a path in an existing, writable folder');
+  const junitFile = options.junitFile === undefined ? undefined : checkJunitPath(io.cwd, options.junitFile);
   // A cluster up made is smoked in the mode it was made with, unless the mode is given.
   const fromState = options.kubeconfig === undefined && state !== null;
   const mode = options.mode ?? (fromState && state !== null && resolved.sources.proxyMode.source === 'default' ? state.proxyMode : s.proxyMode);
@@ -150,14 +149,6 @@ export async function executeSmoke(io: Io, resolved: ResolvedSettings, options: 
   log.write(`smoke: ${report.ok ? 'PASS' : 'FAIL'}`);
   return { report, logPath: log.path };
 }
-
-const isDirectory = (path: string): boolean => {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-};
 
 /** Helper pods on every node (created one after the other, all deleted afterwards, also on failure or Ctrl-C). */
 function withNodePods<T>(kubectl: Kubectl, names: readonly string[], image: string, work: (nodes: readonly SmokeNode[]) => Promise<T>, reached: SmokeNode[] = []): Promise<T> {

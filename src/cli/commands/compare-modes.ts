@@ -1,10 +1,8 @@
 // `local-up compare-modes`: smoke before and after switching kube-proxy off IPVS,
 // side by side, every difference explained by migrate-check's rules
 // (src/compare/run.ts does the work).
-import { statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { ExitCode, usageError } from '../../errors.js';
-import { writeJunitFile } from '../../io/junit.js';
+import { ExitCode } from '../../errors.js';
+import { checkJunitPath, writeJunitFile } from '../../io/junit.js';
 import { jsonText } from '../../io/output.js';
 import { NAMESPACE_PREFIX } from '../../smoke/manifests.js';
 import { flagOption, settingsFor, stringOption } from '../args.js';
@@ -49,8 +47,7 @@ node's leftover check.`,
     const { values } = commandLine;
     const resolved = settingsFor(io, commandLine);
     const junitFile = stringOption(values, 'junit');
-    // Checked before a run of many minutes, not after it.
-    if (junitFile !== undefined && !isDirectory(dirname(resolve(io.cwd, junitFile)))) throw usageError(`--junit ${junitFile}: the folder ${dirname(resolve(io.cwd, junitFile))} does not exist`, 'give a path in an existing, writable folder');
+    if (junitFile !== undefined) checkJunitPath(io.cwd, junitFile);
     const { prepareCompare, runCompare } = await import('../../compare/run.js');
     const { formatComparePlan } = await import('../../compare/plan.js');
     const { formatCompareReport, renderCompareJunit } = await import('../../compare/report.js');
@@ -65,11 +62,3 @@ node's leftover check.`,
     return result.ok ? ExitCode.ok : ExitCode.failed;
   },
 };
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}

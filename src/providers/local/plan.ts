@@ -274,6 +274,8 @@ export function planLocalCluster(input: LocalPlanInput): LocalPlan {
       `--client-ca-file=${ca}`,
       `--kubelet-client-certificate=${crt('client-kube-apiserver')}`,
       `--kubelet-client-key=${key('client-kube-apiserver')}`,
+      // The default order starts with Hostname, which a host may resolve to 127.0.1.1 (Debian's /etc/hosts).
+      '--kubelet-preferred-address-types=InternalIP,Hostname,InternalDNS,ExternalDNS,ExternalIP',
       `--service-account-key-file=${serviceAccountPubPath(certDir)}`,
       `--service-account-signing-key-file=${serviceAccountKeyPath(certDir)}`,
       `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
@@ -355,7 +357,16 @@ export function planLocalCluster(input: LocalPlanInput): LocalPlan {
   // A development machine on cgroup v1 still gets a cluster, with a warning (kubelets from 1.35 refuse it by default).
   const allowCgroupV1 = input.hostCgroupV1 === true && reached(input.version, 'kubeletFailsOnCgroupV1');
   const cgroupWarnings = allowCgroupV1 ? [`this host uses cgroup v1, which the kubelet refuses by default since ${since('kubeletFailsOnCgroupV1')}; kubelet.yaml sets failCgroupV1: false so a local cluster still starts (cgroup v1 support is going away: move the host to cgroup v2)`] : [];
-  const kubeletAddress = isIpLiteral(nodeName) ? nodeName : '127.0.0.1';
+  // The API server reaches the kubelet (exec, logs, port-forward) at the Node's address it
+  // prefers (--kubelet-preferred-address-types, InternalIP first below). A node named by an IP
+  // (the default, like local-up-cluster.sh's HOSTNAME_OVERRIDE=127.0.0.1) has that IP as its
+  // InternalIP and Hostname, so the kubelet listens there only. A node named by a host name gets
+  // the host's default-route address as InternalIP (the kubelet skips loopback results of the
+  // name's lookup), which is not known here, so the kubelet listens on every address, as kubeadm's
+  // does (anonymous requests refused, every request authorized by the API server). Listening on
+  // 127.0.0.1 there broke every `kubectl exec` in the lab: the API server dialed the Hostname
+  // address "lab", which Debian's /etc/hosts maps to 127.0.1.1 (connection refused).
+  const kubeletAddress = isIpLiteral(nodeName) ? nodeName : '0.0.0.0';
   files.push({
     path: kubeletConfig,
     content: yaml({

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import type { Settings } from '../../config/settings.js';
 import { ExitCode, LocalUpError, isLocalUpError } from '../../errors.js';
 import { findExecutable } from '../../exec/which.js';
-import { Kubectl } from '../../kube/kubectl.js';
+import { Kubectl, NO_CLIENT_VALIDATION } from '../../kube/kubectl.js';
 import { pollUntil } from '../../exec/wait.js';
 import type { ProviderContext, ProviderDetails } from '../provider.js';
 import type { LocalDetails } from './details.js';
@@ -114,7 +114,7 @@ async function waitNodeReady(kubectl: Kubectl, nodeName: string, supervisor: Sup
 }
 
 async function applyManifest(kubectl: Kubectl, file: string, what: string): Promise<void> {
-  await kubectl.text(['apply', '-f', file], `applying ${what} (${file})`);
+  await kubectl.text(['apply', NO_CLIENT_VALIDATION, '-f', file], `applying ${what} (${file})`);
 }
 
 /** Provider.create for the local provider (see src/providers/provider.ts). */

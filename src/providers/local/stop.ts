@@ -15,6 +15,7 @@ import { COMPONENTS, planLayout } from './plan.js';
 import type { ProcessRecord } from './process.js';
 import { readIdentity } from './process.js';
 import type { TeardownReport } from './teardown.js';
+import { formatRemoval } from './leftover-removal.js';
 import { teardownLocal } from './teardown.js';
 import type { LocalProviderDeps, LocalSession } from './session.js';
 import { launchArgv, kubectlAt, hostFor } from './session.js';
@@ -47,6 +48,7 @@ export function describeTeardown(report: TeardownReport): string[] {
     );
   }
   if (report.cleanup !== null) lines.push(report.cleanup.ok ? `${report.cleanup.command}: done` : `${report.cleanup.command} FAILED: ${report.cleanup.detail}`);
+  if (report.removal !== null) lines.push(`kube-proxy --cleanup left some of its state; local-up removed it itself (what failed is named):`, ...formatRemoval(report.removal));
   if (report.leftovers !== null) lines.push(...formatLeftoverReport(report.leftovers).trimEnd().split('\n'));
   lines.push(report.etcdData === 'removed' ? "etcd's data folder was removed" : report.etcdData === 'kept' ? "etcd's data folder was kept (PRESERVE_ETCD)" : "etcd's data folder was already gone");
   return lines;

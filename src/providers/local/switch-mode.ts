@@ -1,16 +1,14 @@
 // compare-modes on a local cluster: switch the running kube-proxy to another mode
 // the way an operator would. Stop it; run the old mode's cleanup as kube-proxy
-// documents it (`kube-proxy --cleanup`, with the configuration it ran with), plus
-// the IPv6 IPVS ipsets that cleanup is known to leave (src/migrate/leftovers.ts);
+// documents it (`kube-proxy --cleanup`, with the configuration it ran with), then
+// whatever of its state that cleanup left (src/providers/local/leftover-removal.ts: the
+// IPv6 IPVS ipsets always, more when --cleanup fails);
 // set `mode` in the KubeProxyConfiguration up wrote (nothing else changes); start it
 // again with the same command line and wait for its /healthz. The state file follows
 // each step (the new pid as soon as it exists).
 import { readFile, writeFile } from 'node:fs/promises';
 import YAML from 'yaml';
 import { ExitCode, LocalUpError, usageError } from '../../errors.js';
-import { tail } from '../../exec/runner.js';
-import { IPVS_IPSETS_IPV6 } from '../../migrate/leftovers.js';
-import { ipsetNames } from '../../migrate/leftovers.js';
 import type { ClusterState } from '../../state/state-file.js';
 import type { ProviderContext } from '../provider.js';
 import type { LocalDetails } from './details.js';
@@ -18,9 +16,9 @@ import { readLocalDetails } from './details.js';
 import type { LocalProviderDeps } from './session.js';
 import { hostFor } from './session.js';
 import { Supervisor, describeStop, stopRecorded } from './supervisor.js';
-import { runKubeProxyCleanup } from './teardown.js';
-
-const IPSET_TIMEOUT_MS = 20_000;
+import { formatLeftoverReport } from './host-state.js';
+import { formatRemoval } from './leftover-removal.js';
+import { removeWhatCleanupLeft, runKubeProxyCleanup } from './teardown.js';
 
 /** The KubeProxyConfiguration text with only `mode` changed (comments and the rest kept). */
 export function withProxyMode(configText: string, mode: string): string {
@@ -45,7 +43,7 @@ export function describeLocalSwitch(state: ClusterState, to: string): string[] {
   return [
     `stop kube-proxy (pid ${record.pid}, its process group: SIGTERM, SIGKILL after the grace period)`,
     `${details.kubeProxy.cleanupArgv.join(' ')} (the old mode's cleanup, as kube-proxy documents --cleanup)`,
-    `ipset destroy each IPv6 IPVS ipset that cleanup leaves (${IPVS_IPSETS_IPV6[0] ?? ''}, ...)`,
+    'read the host; remove what the cleanup left of the old mode (kube-proxy\'s KUBE-* chains and the rules using them, KUBE-* ipsets, kube-ipvs0, its virtual servers); fail if any stays',
     `set mode: ${to} in ${details.kubeProxy.configFile} (nothing else in it changes)`,
     `start ${record.argv.join(' ')} (log ${record.logFile}); wait for ${details.kubeProxy.healthzUrl}`,
   ];
@@ -75,16 +73,18 @@ export async function switchLocalProxyMode(deps: LocalProviderDeps, ctx: Provide
   const cleanup = await runKubeProxyCleanup(ctx.runner, details.kubeProxy.cleanupArgv, ctx.env);
   say(cleanup.ok ? `${cleanup.command}: done` : `${cleanup.command} FAILED: ${cleanup.detail}`);
 
-  const host = hostFor(ctx);
-  const sets = await host.run('ipset', ['list', '-n'], { timeoutMs: IPSET_TIMEOUT_MS });
-  if (sets.exitCode === 0) {
-    const left = ipsetNames(sets.stdout).filter((name) => IPVS_IPSETS_IPV6.includes(name));
-    for (const name of left) {
-      const destroyed = await host.run('ipset', ['destroy', name], { timeoutMs: IPSET_TIMEOUT_MS });
-      say(destroyed.exitCode === 0 ? `ipset destroy ${name}: done` : `ipset destroy ${name} FAILED: ${tail(destroyed.stderr, 2).trim()}`);
-    }
-    if (left.length === 0) say('no IPv6 IPVS ipset was left');
-  } else say(`ipsets not read (${sets.command} exited ${sets.exitCode ?? sets.signal ?? '?'}: ${tail(sets.stderr, 2).trim()})`);
+  const { removal, leftovers } = await removeWhatCleanupLeft(hostFor(ctx), details.serviceCidr, (line) => ctx.log.write(line), ctx.progress);
+  if (removal === null) say(`no state of the old mode was left on this host`);
+  else {
+    say('the old mode\'s cleanup left some of its state; local-up removed it itself:');
+    for (const line of formatRemoval(removal)) say(line);
+  }
+  if (!leftovers.clean) {
+    throw new LocalUpError(ExitCode.failed, `the old mode's state could not be removed from this host`, {
+      details: formatLeftoverReport(leftovers),
+      hint: 'kube-proxy is stopped and its configuration unchanged; `local-up down` stops the cluster and retries the removal',
+    });
+  }
 
   await writeFile(details.kubeProxy.configFile, next);
   say(`${details.kubeProxy.configFile}: mode ${to}`);

@@ -14,12 +14,18 @@ import { COREDNS_DEPLOYMENT, DNS_NAMESPACE } from './coredns.js';
 import type { LocalDetails } from './details.js';
 import type { LeftoverReport } from './host-state.js';
 import { findLeftovers, readHostNetworkState } from './host-state.js';
+import type { RemovalOutcome } from './leftover-removal.js';
+import { planLeftoverRemoval, runLeftoverRemoval } from './leftover-removal.js';
 import type { ProcessControl, ProcessRecord } from './process.js';
 import type { StopOutcome } from './supervisor.js';
 import { describeStop, stopRecorded } from './supervisor.js';
 
-/** kube-proxy --cleanup flushes IPVS, deletes kube-ipvs0 and walks iptables for both families. */
-export const KUBE_PROXY_CLEANUP_TIMEOUT_MS = 60_000;
+/**
+ * kube-proxy --cleanup flushes IPVS, deletes kube-ipvs0 and walks iptables for both families: the
+ * iptables, IPVS and nftables proxiers' cleanups, some 60 iptables calls. In the lab (software
+ * emulation) each call took 1-2 s, and 60 s cut the cleanup off half-way (seen with v1.34.11).
+ */
+export const KUBE_PROXY_CLEANUP_TIMEOUT_MS = 300_000;
 /**
  * How long the node's pods get to go, stopped by the kubelet, before the kubelet itself stops.
  * Not short: on a slow (emulated) machine the kubelet needs tens of seconds to stop a pod, and
@@ -56,6 +62,9 @@ export interface TeardownReport {
   /** What became of the node's pods (CoreDNS included) before the kubelet stopped; null: not tried. */
   readonly podRemoval: string | null;
   readonly cleanup: CleanupRun | null;
+  /** What kube-proxy --cleanup left and local-up then removed itself (null: nothing was left). */
+  readonly removal: RemovalOutcome[] | null;
+  /** The host after cleanup (and after the removal, when one ran). */
   readonly leftovers: LeftoverReport | null;
   readonly etcdData: 'removed' | 'kept' | 'not-found';
   /** Every component was stopped (or already gone) and no kube-proxy state is left. */
@@ -132,6 +141,21 @@ export async function runKubeProxyCleanup(runner: Runner, argv: readonly string[
     : { command: result.command, ok: false, detail: `${describeFailure(result, KUBE_PROXY_CLEANUP_TIMEOUT_MS)}${output === '' ? '' : `\n${output}`}` };
 }
 
+/**
+ * Reads the host after `kube-proxy --cleanup`; when kube-proxy's state is still there, removes
+ * exactly that (planLeftoverRemoval) and reads the host again.
+ */
+export async function removeWhatCleanupLeft(host: Host, serviceCidr: string, log: (line: string) => void, progress: (line: string) => void): Promise<{ removal: RemovalOutcome[] | null; leftovers: LeftoverReport }> {
+  const state = await readHostNetworkState(host);
+  const first = findLeftovers(state, { serviceCidr });
+  if (first.clean) return { removal: null, leftovers: first };
+  const commands = planLeftoverRemoval(state, first);
+  progress(`kube-proxy --cleanup left ${first.leftovers.filter((l) => l.owner === 'kube-proxy').length} piece(s) of its state; removing them (${commands.length} command(s))`);
+  const removal = await runLeftoverRemoval(host, commands);
+  for (const o of removal) log(o.ok ? `removed ${o.what} (${o.command})` : `could not remove ${o.what}: ${o.command}: ${o.detail}`);
+  return { removal, leftovers: findLeftovers(await readHostNetworkState(host), { serviceCidr }) };
+}
+
 export async function teardownLocal(details: LocalDetails, deps: TeardownDeps): Promise<TeardownReport> {
   const stops: StopOutcome[] = [];
   const byName = new Map(details.components.map((c) => [c.name, c]));
@@ -153,6 +177,7 @@ export async function teardownLocal(details: LocalDetails, deps: TeardownDeps): 
   }
 
   let cleanup: CleanupRun | null = null;
+  let removal: RemovalOutcome[] | null = null;
   let leftovers: LeftoverReport | null = null;
   const order = stopOrder(details.components).filter((record) => !stopped.has(record));
   for (const record of order) {
@@ -164,7 +189,7 @@ export async function teardownLocal(details: LocalDetails, deps: TeardownDeps): 
       deps.progress(`running ${details.kubeProxy.cleanupArgv.join(' ')}`);
       cleanup = await runKubeProxyCleanup(deps.runner, details.kubeProxy.cleanupArgv, deps.env);
       deps.log(`kube-proxy --cleanup: ${cleanup.ok ? 'ok' : 'failed'}: ${cleanup.detail}`);
-      leftovers = findLeftovers(await readHostNetworkState(deps.host), { serviceCidr: details.serviceCidr });
+      ({ removal, leftovers } = await removeWhatCleanupLeft(deps.host, details.serviceCidr, deps.log, deps.progress));
     }
   }
 
@@ -180,5 +205,6 @@ export async function teardownLocal(details: LocalDetails, deps: TeardownDeps): 
     etcdData = existed ? 'removed' : 'not-found';
   }
   const allStopped = stops.every((s) => s.result !== 'left');
-  return { stops, podRemoval, cleanup, leftovers, etcdData, ok: allStopped && (cleanup === null || cleanup.ok) && (leftovers === null || leftovers.clean) };
+  // A failed --cleanup whose leftovers local-up then removed ends clean: the report says both.
+  return { stops, podRemoval, cleanup, removal, leftovers, etcdData, ok: allStopped && (cleanup === null || cleanup.ok || removal !== null) && (leftovers === null || leftovers.clean) };
 }
