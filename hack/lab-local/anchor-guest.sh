@@ -50,7 +50,7 @@ block() { echo "@@begin $1 $2"; cat; echo "@@end $1 $2"; }
 failed=0
 
 trap 'containerd_stop' EXIT
-node_setup
+node_setup || { echo "anchor: node setup failed" >&2; exit 1; }
 containerd_start || exit 1
 fact node containerd "$(containerd --version | awk '{print $3}')"
 fact node runc "$(runc --version | awk 'NR==1{print $3}')"

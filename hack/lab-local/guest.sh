@@ -48,7 +48,7 @@ show_logs() {
 stop_containerd() { containerd_stop; }
 trap 'stop_containerd' EXIT
 
-node_setup
+node_setup || { echo "e2e-lab: node setup failed" >&2; exit 1; }
 containerd_start || { rc=$?; show_logs; exit "$rc"; }
 
 export CLUSTER_PROVIDER=local KUBE_PROXY_MODE=ipvs CNI_BIN_DIR="${CNI_BIN_DIR:-/usr/lib/cni}"

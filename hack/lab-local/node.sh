@@ -14,6 +14,7 @@ CONTAINERD_TIMEOUT=${E2E_CONTAINERD_TIMEOUT:-120}
 # cannot use an overlay as its upper layer).
 node_setup() {
   mkdir -p "$W/logs"
+  node_root || return 1
   # The lab's /dev has no /dev/fd (udev makes it on a real machine): bash's process
   # substitution, <(...) and >(...), needs it.
   [ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
@@ -30,6 +31,19 @@ node_setup() {
     mkdir -p "$dir"
     mount -t tmpfs -o mode=0755 tmpfs "$dir"
   done
+}
+
+# node_root: make the lab's root the mount namespace's root, as on a booted machine. The lab runs
+# this script chrooted into an overlay mounted at /newroot of its initramfs (src/lab/guest.ts), so
+# setns(2) into a mount namespace, which lands on the namespace's root mount and what covers it,
+# lands in the initramfs: `runc exec` (every `kubectl exec`) then ran in busybox's root, found no
+# curl and no /etc/resolv.conf (seen in the lab). From PID 1's view (the initramfs), move the overlay
+# onto "/" (what an initramfs's switch_root does), after an rbind of it at /lab-root for the
+# kernel's module loader, which runs in the initramfs's root.
+node_root() {
+  nsenter -t 1 -m -r /bin/busybox sh -c 'mkdir -p /lab-root && mount -o rbind /newroot /lab-root &&
+    printf "#!/bin/busybox sh\nexec /bin/busybox chroot /lab-root /sbin/modprobe \"\$@\"\n" >/sbin/lab-modprobe &&
+    cd /newroot && mount -o move . /' || { echo "node.sh: could not make the overlay the root mount" >&2; return 1; }
 }
 
 # containerd_start: Debian's package, CRI on; the sandbox image is the pause image `tools
