@@ -14,6 +14,7 @@ import { tempDir } from './helpers/cli.js';
 import { makeWorld, runCli, standInEnv, waitFor } from './helpers/stand-ins.js';
 import type { WorldJson } from './helpers/stand-ins.js';
 import { junitSchemaErrors, xmllintMissing } from './fixtures/junit/xmllint.js';
+import { AGNHOST_HOST_TOOLS } from '../src/tools/images.js';
 
 const UP = ['up', '--name', 'kind', '--workers', '1'];
 /** Short bounds: a fault must not make a test wait for the real defaults. */
@@ -106,6 +107,10 @@ describe('local-up smoke (stand-ins)', () => {
     const namespace = JSON.parse(create?.stdin ?? '{}');
     assert.deepEqual(namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: report.namespace, labels: { 'app.kubernetes.io/part-of': 'local-up-smoke', 'app.kubernetes.io/managed-by': 'kube-local-up' } } });
     const list = JSON.parse(calls.find((c) => c.argv[0] === 'apply')?.stdin ?? '{}');
+    // Every program smoke runs in its client pod is in the agnhost image `tools images` builds (its host tools).
+    const execd = new Set(calls.filter((c) => c.argv.includes('exec')).map((c) => c.argv[c.argv.indexOf('--') + 1]));
+    assert.deepEqual([...execd].sort(), ['cat', 'curl', 'dig']);
+    for (const program of execd) assert.ok((AGNHOST_HOST_TOOLS as readonly string[]).includes(program ?? ''), `${program} is not in the locally built agnhost image`);
     // Without client-side validation: kubectl's would first fetch /openapi/v2 with its own fixed
     // 32 s timeout, which an emulated API server missed in the lab (src/kube/kubectl.ts NO_CLIENT_VALIDATION).
     assert.deepEqual(calls.filter((c) => c.argv[0] === 'create' || c.argv[0] === 'apply').map((c) => c.argv.slice(0, 4).join(' ')), ['create --validate=false -f -', 'apply --validate=false -f -']);

@@ -504,7 +504,7 @@ export function settingSpecs(env: DefaultContext['env']) {
     }),
     smokeImage: setting<string>({
       env: 'SMOKE_IMAGE', flag: 'smoke-image', group: 'smoke', default: 'registry.k8s.io/e2e-test-images/agnhost:2.53',
-      description: "image of smoke's backends and client; it must run agnhost's netexec (HTTP /hostname and /dial, UDP \"hostname\") and carry curl and dig",
+      description: "image of smoke's backends and client; it must run agnhost's netexec (HTTP /hostname and /dial, UDP \"hostname\") and carry curl, dig and cat",
       parse: (raw) => {
         if (raw === '' || /\s/.test(raw)) throw new p.SettingValueError('must be an image reference such as registry.k8s.io/e2e-test-images/agnhost:2.53');
         return raw;

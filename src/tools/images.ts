@@ -103,10 +103,12 @@ export function parseLdd(text: string): string[] {
 
 /**
  * Host programs the agnhost image carries besides agnhost: upstream's image has curl and dig
- * (apk bind-tools curl, test/images/agnhost/Dockerfile), and the smoke suite runs both in its
- * client pod. They are this machine's own (Debian: curl, bind9-dnsutils), with their libraries.
+ * (apk bind-tools curl, test/images/agnhost/Dockerfile) and busybox's cat (its Alpine base), and
+ * the smoke suite runs all three in its client pod (test/smoke-stand-ins.test.ts checks that list
+ * against what it execs; without cat the DNS check failed in the lab). They are this machine's own
+ * (Debian: curl, bind9-dnsutils, coreutils), with their libraries.
  */
-export const AGNHOST_HOST_TOOLS = ['curl', 'dig'] as const;
+export const AGNHOST_HOST_TOOLS = ['curl', 'dig', 'cat'] as const;
 
 /** The image around one static binary, as its upstream Dockerfile describes it (see the header); `extra` files go beside it. */
 export function imageSpecFor(name: ImageName, reference: string, binary: Uint8Array, architecture: string, origin: string, extra: readonly ImageFile[] = []): ImageSpec {

@@ -13,7 +13,7 @@ pause:   registry.k8s.io/pause:<kubeadm's PauseVersion for KUBE_VERSION>, compil
          -static from build/pause/linux/pause.c of the k8s.io/kubernetes module (Go's module cache)
 coredns: COREDNS_IMAGE, built with Go from github.com/coredns/coredns at kubeadm's CoreDNSVersion
 agnhost: SMOKE_IMAGE, built with Go from k8s.io/kubernetes/test/images/agnhost at KUBE_VERSION, with
-         this machine's curl and dig and their libraries (the smoke suite runs both in its client)
+         this machine's curl, dig and cat and their libraries (the smoke suite runs them in its client)
 An archive already in IMAGES_DIR is used as it is (put your own there under the same file name
 to use it instead of a build); --rebuild builds again. --import then loads every archive into
 containerd's k8s.io namespace (the kubelet's) with \`ctr images import\` at CONTAINER_RUNTIME_ENDPOINT.
