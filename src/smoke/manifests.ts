@@ -27,6 +27,13 @@ export const AFFINITY_TIMEOUT_SECONDS = 60;
 /** Backends stop quickly when scaled down; the removal check does not wait for a long grace period. */
 const TERMINATION_GRACE_SECONDS = 5;
 const READINESS_PERIOD_SECONDS = 2;
+/**
+ * The kubelet's defaults (1 s timeout, 3 failures) take a starved backend out of its Service: in the
+ * lab, with the VM sharing two emulated cores, 2 of 3 backends went not-ready and smoke's setup
+ * failed. 5 s and 5 failures (10 s of failing) keep a slow but answering backend in.
+ */
+const READINESS_TIMEOUT_SECONDS = 5;
+const READINESS_FAILURE_THRESHOLD = 5;
 /** An unprivileged user: netexec listens above 1024 and writes nothing unless /upload is used. */
 const NOBODY = 65534;
 
@@ -68,6 +75,8 @@ export interface ContainerSpec {
   readonly readinessProbe: {
     readonly httpGet: { readonly path: string; readonly port: number };
     readonly periodSeconds: number;
+    readonly timeoutSeconds: number;
+    readonly failureThreshold: number;
   };
   readonly securityContext: Readonly<Record<string, unknown>>;
 }
@@ -146,7 +155,7 @@ function netexecContainer(name: string, image: string): ContainerSpec {
       { name: 'udp', containerPort: UDP_PORT, protocol: 'UDP' },
     ],
     // netexec's /healthz turns 200 once its UDP server listens.
-    readinessProbe: { httpGet: { path: '/healthz', port: HTTP_PORT }, periodSeconds: READINESS_PERIOD_SECONDS },
+    readinessProbe: { httpGet: { path: '/healthz', port: HTTP_PORT }, periodSeconds: READINESS_PERIOD_SECONDS, timeoutSeconds: READINESS_TIMEOUT_SECONDS, failureThreshold: READINESS_FAILURE_THRESHOLD },
     securityContext: restrictedContainer,
   };
 }
