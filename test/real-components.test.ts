@@ -46,7 +46,13 @@ function etcdBin(): string | null {
     if (realRequired()) throw new Error('no etcd set in TOOLS_DIR; CI=true: tests that need real binaries never skip (npm run setup installs it)');
     return null;
   }
-  return join((sets[sets.length - 1] as { binDir: string }).binDir, 'etcd');
+  // The 3.6 line, which Kubernetes 1.34's hack/lib/etcd.sh pins (a machine may also hold 3.7 for 1.37).
+  const pinned = sets.filter((set) => set.version.startsWith('3.6.'));
+  if (pinned.length === 0) {
+    if (realRequired()) throw new Error(`no etcd 3.6.x set in TOOLS_DIR (found ${sets.map((x) => x.version).join(', ')}); npm run setup installs it`);
+    return null;
+  }
+  return join((pinned[pinned.length - 1] as { binDir: string }).binDir, 'etcd');
 }
 const real: RealSet | null = 'skip' in found ? null : found;
 const skip = 'skip' in found ? found.skip : false;
