@@ -6,6 +6,7 @@
 // works on one line at a time and uses no backtracking regular expressions.
 import { isIP } from 'node:net';
 import { ExitCode, LocalUpError, usageError } from '../errors.js';
+import { ipv4Number } from '../kube/ip.js';
 import { diagnoseIpvsadmText } from './ipvsadm-errors.js';
 import type { IpvsColumn, IpvsDestination, IpvsProtocol, IpvsService, IpvsSourceFormat, IpvsTable, Persistence } from './model.js';
 
@@ -278,5 +279,8 @@ export function makeTable(format: IpvsSourceFormat, drafts: readonly ServiceDraf
   return { format, services, unknown: unknown.list(), absent: [...new Set(absent)] };
 }
 
-/** True when the word is an IP address of either family (no brackets). */
-export const isIpAddress = (text: string): boolean => isIP(text) !== 0;
+/**
+ * True when the word is an IP address of either family (no brackets). NOTE (speed): plain IPv4, nearly
+ * every address of a table, skips the regex behind isIP (ipv4Number accepts exactly the texts it does).
+ */
+export const isIpAddress = (text: string): boolean => ipv4Number(text) >= 0 || isIP(text) !== 0;
