@@ -106,6 +106,18 @@ test('merges several documents', () => {
   assert.deepEqual(cluster.ignoredKinds, { Node: 1 });
 });
 
+test('merges documents of any size: 200,000 EndpointSlices in one document (no spread into push)', () => {
+  // A spread of that many arguments overflows V8's stack ("Maximum call stack size exceeded").
+  const items = Array.from({ length: 200_000 }, (_, i) => ({ ...SLICE, metadata: { ...SLICE.metadata, name: `web-${i}` } }));
+  const cluster = readClusterDocuments([
+    { text: JSON.stringify({ kind: 'List', items }), source: 'eps.json' },
+    { text: JSON.stringify({ kind: 'List', items: [SERVICE] }), source: 'svc.json' },
+  ]);
+  assert.equal(cluster.endpointSlices.length, 200_000);
+  assert.equal(cluster.endpointSlices[199_999]?.name, 'web-199999');
+  assert.equal(cluster.services.length, 1);
+});
+
 test('IPv6 addresses are made canonical; ipMode, affinity timeout, policies and topology are read', () => {
   const cluster = readClusterValue({
     kind: 'Service',

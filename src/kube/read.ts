@@ -93,8 +93,9 @@ export function readClusterDocuments(documents: readonly ClusterDocument[]): Clu
   const ignoredKinds: Record<string, number> = {};
   for (const document of documents) {
     const part = readClusterJson(document.text, document.source);
-    services.push(...part.services);
-    endpointSlices.push(...part.endpointSlices);
+    // NOTE: not push(...list): spreading a list of 100,000s of objects overflows V8's stack.
+    for (const service of part.services) services.push(service);
+    for (const slice of part.endpointSlices) endpointSlices.push(slice);
     for (const [kind, count] of Object.entries(part.ignoredKinds)) ignoredKinds[kind] = (ignoredKinds[kind] ?? 0) + count;
   }
   return { services, endpointSlices, ignoredKinds };
