@@ -38,7 +38,9 @@ METRICS=http://127.0.0.1:10249/metrics
 CMD_TIMEOUT=120
 API_START_TIMEOUT=900
 PROXY_START_TIMEOUT=600
-SYNC_TIMEOUT=900
+SYNC_TIMEOUT=${ORACLE_SYNC_TIMEOUT:-900}
+# Seconds after kube-proxy's first sync for every proxier to have its Node's zone label (see start_proxy).
+LABEL_TIMEOUT=120
 
 log() { echo "oracle: $(date +%T) $*" >&2; }
 section() { echo "@@oracle $1"; }
@@ -165,17 +167,50 @@ proxy_version=$("$BIN/kube-proxy" --version)
 metric() { awk -v name="$1" '$1 == name || index($1, name "{") == 1 { v = $2 } END { print v == "" ? 0 : v }' "$W/metrics"; }
 scrape() { curl -sf --max-time 10 "$METRICS" >"$W/metrics"; }
 
-# Starts kube-proxy with config file $1 and waits for its first sync; a running one is stopped first
-# (a new process: its counters start again from zero).
+# Starts kube-proxy with config file $1 and waits for its first sync and its Node's zone label; a running
+# one is stopped first (a new process: its counters start again from zero).
+# NOTE: kube-proxy 1.34.11 and 1.37.2 can live without their Node's zone label, so topology hints are
+# ignored: NodeManager starts and syncs the Node informer at start (pkg/proxy/node.go newNodeManager),
+# then Run() adds NodeTopologyConfig's handler to it and only afterwards registers the proxier as its
+# listener (cmd/kube-proxy/app/server.go: NewNodeTopologyConfig, then RegisterEventHandler). When the
+# informer hands over the existing Node in between, the config keeps the labels, tells nobody, and skips
+# every later event with the same labels (pkg/proxy/config/config.go handleNodeEvent). A race, seen here
+# on a loaded machine; a process without the label within LABEL_TIMEOUT is started again.
 proxy_pid=
 start_proxy() {
+  local attempt
+  for attempt in 1 2 3; do
+    start_proxy_once "$1"
+    wait_labelled && return 0
+    log "kube-proxy (attempt $attempt) has no zone label ${LABEL_TIMEOUT}s after its first sync: the start-up race in NodeTopologyConfig; starting it again"
+  done
+  fail "kube-proxy never got its Node's zone label in 3 starts"
+}
+
+# Waits until every proxier of this process has logged its Node's zone label (topology_seen).
+wait_labelled() {
+  local deadline=$(( $(date +%s) + LABEL_TIMEOUT )) f l
+  while :; do
+    scrape || fail "cannot read kube-proxy's metrics"
+    read -r _ _ _ _ f l <<<"$(sync_metrics)"
+    [ "$(topology_seen)" -lt "$([ "$l" = 1 ] && echo "$f" || echo 1)" ] || return 0
+    [ "$(date +%s)" -lt "$deadline" ] || return 1
+    sleep 1
+  done
+}
+
+start_proxy_once() {
   if [ -n "$proxy_pid" ]; then
     kill -CONT "$proxy_pid" 2>/dev/null || true
     kill "$proxy_pid" 2>/dev/null || true
     wait "$proxy_pid" 2>/dev/null || true
   fi
   log "starting kube-proxy $proxy_version with $(basename "$1")"
-  "$BIN/kube-proxy" --config "$1" --v=2 >>"$W/kube-proxy.log" 2>&1 &
+  # This process's log starts after this line (the file holds every earlier kube-proxy's too).
+  proxy_log_from=1
+  [ ! -f "$W/kube-proxy.log" ] || proxy_log_from=$(( $(wc -l <"$W/kube-proxy.log") + 1 ))
+  # --v=4: the only sign that kube-proxy has its Node's topology labels is a V(4) line (see topology_seen).
+  "$BIN/kube-proxy" --config "$1" --v=4 >>"$W/kube-proxy.log" 2>&1 &
   proxy_pid=$!
   pids+=($proxy_pid)
   local started
@@ -207,6 +242,27 @@ sync_metrics() {
     END { print s + 0, e + 0, c4 + 0, c6 + 0, (f > 0 ? f : 1), l + 0 }' "$W/metrics"
 }
 
+# How many proxiers of this kube-proxy process have its Node's zone label (topology hints need it).
+# NOTE: the label reaches the proxier by an informer of its own, with no ordering against the Service
+# and EndpointSlice ones and no metric; each proxier logs it at V(4): "Updated proxier node labels"
+# (1.29: pkg/proxy/ipvs/proxier.go OnNodeAdd, every label) or "Updated proxier node topology labels"
+# (1.34, 1.37: OnTopologyChange, the zone label only). The Node exists before kube-proxy starts.
+topology_seen() {
+  tail -n "+$proxy_log_from" "$W/kube-proxy.log" | grep -c "Updated proxier node.*$NODE_ZONE" || true
+}
+
+# Goroutines of a kube-proxy that stopped syncing (SIGQUIT makes the Go runtime print them and exit):
+# the ones in the proxier, on stderr, for the host's guest-stderr.txt.
+dump_proxy() {
+  local before
+  before=$(wc -l <"$W/kube-proxy.log")
+  kill -CONT "$proxy_pid" 2>/dev/null || true
+  kill -QUIT "$proxy_pid" 2>/dev/null || return 0
+  sleep 5
+  echo "---- kube-proxy goroutines in the proxier (SIGQUIT)" >&2
+  tail -n "+$(( before + 1 ))" "$W/kube-proxy.log" | awk -v RS= '/syncProxyRules|BoundedFrequencyRunner|netlink|moby\/ipvs/' | head -n 300 >&2
+}
+
 # The barrier: an EndpointSlice per family of a Service that does not exist. Each proxier tracks
 # its family's (and queues a sync for every change of it) but programs nothing for it.
 barrier_count=0
@@ -235,15 +291,17 @@ resume_and_sync() {
 }
 
 wait_synced() {
-  local want_services=$1 want_slices=$2 deadline=$(( $(date +%s) + SYNC_TIMEOUT )) r4= r6= s e c4 c6 f l
+  local want_services=$1 want_slices=$2 deadline=$(( $(date +%s) + SYNC_TIMEOUT )) r4= r6= s e c4 c6 f l t
   while :; do
     scrape || fail "cannot read kube-proxy's metrics"
     read -r s e c4 c6 f l <<<"$(sync_metrics)"
+    t=$(topology_seen)
     if [ -z "$r4" ]; then
-      if [ "$s" -ge "$want_services" ] && [ "$e" -ge "$want_slices" ]; then
+      # Every proxier logs its labels when labelled; without labels (1.29) one line: both get the Node in one call.
+      if [ "$s" -ge "$want_services" ] && [ "$e" -ge "$want_slices" ] && [ "$t" -ge "$([ "$l" = 1 ] && echo "$f" || echo 1)" ]; then
         r4=$c4 r6=$c6
         barrier
-        log "kube-proxy received every change (syncs so far: IPv4 $c4, IPv6 $c6; $f proxiers, labelled $l)"
+        log "kube-proxy received every change and its Node (syncs so far: IPv4 $c4, IPv6 $c6; $f proxiers, labelled $l; zone label in $t)"
       fi
     elif [ "$l" = 0 ]; then
       # NOTE: without ip_family labels (kube-proxy 1.29: pkg/proxy/metrics/metrics.go has none), the
@@ -255,7 +313,10 @@ wait_synced() {
       [ "$c4" -lt $(( r4 + 2 )) ] || [ "$c6" -lt $(( r6 + 2 )) ] || return 0
     fi
     kill -0 "$proxy_pid" 2>/dev/null || fail "kube-proxy exited"
-    [ "$(date +%s)" -lt "$deadline" ] || fail "kube-proxy did not sync within ${SYNC_TIMEOUT}s (want $want_services service and $want_slices slice events; have $s $e; syncs IPv4 $c4 IPv6 $c6)"
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      dump_proxy
+      fail "kube-proxy did not sync within ${SYNC_TIMEOUT}s (want $want_services service and $want_slices slice events and the Node's zone label in every proxier; have $s $e, labels in $t; syncs IPv4 $c4 IPv6 $c6 since ${r4:-?} ${r6:-?})"
+    fi
     sleep 0.5
   done
 }

@@ -86,7 +86,7 @@ export function readOracleCase(name: string, text: string): OracleCase {
   if (value.nodePortAddresses !== undefined && value.nodePortAddresses !== null) {
     const list = value.nodePortAddresses;
     if (!Array.isArray(list) || list.length === 0 || !list.every((item) => typeof item === 'string' && item.trim() !== '')) {
-      bad('nodePortAddresses: a non-empty list of CIDRs (or ["primary"]) is required');
+      bad('nodePortAddresses: a non-empty list of CIDRs and keywords (primary; localhost and all from 1.37) is required');
     }
     if (then !== null) bad('nodePortAddresses: a case with its own kube-proxy configuration cannot have a then state');
     nodePortAddresses = (list as string[]).map((item) => item.trim());

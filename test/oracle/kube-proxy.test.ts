@@ -128,7 +128,7 @@ describe('kube-proxy is the oracle: ipvs expect against real kube-proxy on the r
         args: [real.binDir, '/run/lab', '/run/lab/kube-proxy.yaml'],
         files,
         cwd: ROOT,
-        env: { PATH: process.env.PATH, HOME: '/root' },
+        env: { PATH: process.env.PATH, HOME: '/root', ...(process.env.ORACLE_SYNC_TIMEOUT === undefined ? {} : { ORACLE_SYNC_TIMEOUT: process.env.ORACLE_SYNC_TIMEOUT }) },
         capture: true,
         onStderr: (chunk) => process.stderr.write(chunk),
       },
