@@ -8,7 +8,7 @@
 # then times `local-up assert` against its floor (node start + reading /proc/net/ip_vs +
 # JSON.parse of the cluster dump), alternating, and prints the table for the host's offline run.
 #
-# usage: kube-proxy-guest.sh BIN_DIR IO_DIR GUEST_IP PREFIX_LENGTH WANT_LINES NODE_NAME RUNS
+# usage: kube-proxy-guest.sh BIN_DIR IO_DIR GUEST_IP PREFIX_LENGTH WANT_LINES NODE_NAME RUNS [SYNC_TIMEOUT]
 # Output on stdout: "measure value" lines, then "@@bench ip_vs" and the table; progress on stderr.
 set -euo pipefail
 
@@ -22,8 +22,9 @@ RUNS=$7
 W=/run/bench
 POD_CIDR=10.244.0.0/16
 METRICS=http://127.0.0.1:10249/metrics
-# Seconds: kube-proxy's start and first sync of every Service under software emulation.
-PROXY_SYNC_TIMEOUT=2400
+# Seconds: kube-proxy's start and first sync of every Service under software emulation (the host
+# gives what the VM's own deadline leaves).
+PROXY_SYNC_TIMEOUT=${8:-2400}
 POLL_SECONDS=2
 
 log() { echo "bench-guest: $(date +%T) $*" >&2; }
@@ -77,7 +78,10 @@ first_end= first_duration= lines=0 notes=0 next_note=$(( $(date +%s) + 60 ))
 while :; do
   if [ "$(date +%s)" -ge "$next_note" ]; then
     next_note=$(( $(date +%s) + 60 )) notes=$(( notes + 1 ))
-    log "still waiting; kube-proxy's last log line: $(tail -n 1 "$W/kube-proxy.log" | cut -c1-300)"
+    # NOTE: the IPVS table fills long before the first sync ends: the sync then runs one `ipset add`
+    # process per entry (pkg/proxy/ipvs/ipset.go syncIPSetEntries, v1.34.11), two per ClusterIP
+    # (KUBE-CLUSTER-IP and KUBE-IPVS-IPS), so the ipsets' size is the progress.
+    log "still waiting ($(wc -l </proc/net/ip_vs) of $WANT_LINES table lines, $(ipset list -t 2>/dev/null | awk '/^Number of entries:/ { n += $4 } END { print n + 0 }') ipset entries so far); kube-proxy's last log line: $(tail -n 1 "$W/kube-proxy.log" | cut -c1-300)"
     # Every five minutes, more of its log (what it waits for is rarely on the last line).
     [ $(( notes % 5 )) != 2 ] || grep -v 'Not syncing ipvs rules' "$W/kube-proxy.log" | tail -n 25 | cut -c1-300 >&2
   fi
