@@ -1,11 +1,9 @@
 // One entry point for every textual form of the IPVS table: detects the form
 // (unless told) and hands the text to its reader.
-import { isIP } from 'node:net';
 import { usageError } from '../errors.js';
 import type { IpvsService, IpvsSourceFormat, IpvsTable } from './model.js';
-import { ipv4Number } from '../kube/ip.js';
 import { hostPort } from './model.js';
-import { splitWords } from './read-common.js';
+import { isIpAddress, splitWords } from './read-common.js';
 import { readIpvsadmListing } from './read-ipvsadm.js';
 import { isProcAddressWord, readProcIpvs } from './read-proc.js';
 import { readIpvsadmSave } from './read-save.js';
@@ -114,13 +112,13 @@ function rejectDuplicates(table: IpvsTable): void {
   const twice: string[] = [];
   for (const service of table.services) {
     // Names (ipvsadm -L without -n) are truncated to the column and may collide: only numeric entries are judged.
-    if (service.protocol !== 'FWM' && (service.address === null || !isIpText(service.address) || service.port === null)) continue;
+    if (service.protocol !== 'FWM' && (service.address === null || !isIpAddress(service.address) || service.port === null)) continue;
     const key = serviceKey(service);
     if (seen.has(key)) twice.push(`virtual server ${key}`);
     seen.add(key);
     const real = new Set<string>();
     for (const d of service.destinations) {
-      if (!isIpText(d.address)) continue;
+      if (!isIpAddress(d.address)) continue;
       const dkey = hostPort(d.address, d.port);
       if (real.has(dkey)) twice.push(`real server ${dkey} of ${key}`);
       real.add(dkey);
@@ -133,6 +131,3 @@ function rejectDuplicates(table: IpvsTable): void {
     'give the table of one node, taken once (were two listings joined together?)',
   );
 }
-
-/** Whether the text is an IP address; the plain IPv4 of nearly every line skips the regex behind isIP. */
-const isIpText = (text: string): boolean => ipv4Number(text) >= 0 || isIP(text) !== 0;
