@@ -189,11 +189,11 @@ start_proxy() {
 
 # Waits until every proxier of this process has logged its Node's zone label (topology_seen).
 wait_labelled() {
-  local deadline=$(( $(date +%s) + LABEL_TIMEOUT )) f l
+  local deadline=$(( $(date +%s) + LABEL_TIMEOUT )) f
   while :; do
     scrape || fail "cannot read kube-proxy's metrics"
-    read -r _ _ _ _ f l <<<"$(sync_metrics)"
-    [ "$(topology_seen)" -lt "$([ "$l" = 1 ] && echo "$f" || echo 1)" ] || return 0
+    read -r _ _ _ _ f _ <<<"$(sync_metrics)"
+    [ "$(topology_seen)" -lt "$f" ] || return 0
     [ "$(date +%s)" -lt "$deadline" ] || return 1
     sleep 1
   done
@@ -247,6 +247,8 @@ sync_metrics() {
 # and EndpointSlice ones and no metric; each proxier logs it at V(4): "Updated proxier node labels"
 # (1.29: pkg/proxy/ipvs/proxier.go OnNodeAdd, every label) or "Updated proxier node topology labels"
 # (1.34, 1.37: OnTopologyChange, the zone label only). The Node exists before kube-proxy starts.
+# Compared with FAMILIES (sync_metrics): one per proxier, and 1 without metric labels (1.29), where the
+# proxiers get the Node in one call.
 topology_seen() {
   tail -n "+$proxy_log_from" "$W/kube-proxy.log" | grep -c "Updated proxier node.*$NODE_ZONE" || true
 }
@@ -300,8 +302,7 @@ wait_synced() {
     # Read the log only until the label is there (it is, after start_proxy): the log grows with every sync.
     [ "${t:-0}" -ge "$f" ] || t=$(topology_seen)
     if [ -z "$r4" ]; then
-      # Every proxier logs its labels when labelled; without labels (1.29) one line: both get the Node in one call.
-      if [ "$s" -ge "$want_services" ] && [ "$e" -ge "$want_slices" ] && [ "$t" -ge "$([ "$l" = 1 ] && echo "$f" || echo 1)" ]; then
+      if [ "$s" -ge "$want_services" ] && [ "$e" -ge "$want_slices" ] && [ "$t" -ge "$f" ]; then
         r4=$c4 r6=$c6
         barrier
         log "kube-proxy received every change and its Node (syncs so far: IPv4 $c4, IPv6 $c6; $f proxiers, labelled $l; zone label in $t)"
